@@ -1,0 +1,50 @@
+# Ciclo's front door. `make test` and `make demo` are the two commands a newcomer runs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+DB_DIR  ?= $(CURDIR)/.ciclo/pg
+DB_PORT ?= 54329
+SWIFT   ?= swift
+PG_BIN  := $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+
+.PHONY: help deps build release test db db-stop psql migrate bench-client clean
+
+help:
+	@echo "make test          build and run the tests against a throwaway PostgreSQL"
+	@echo "make db            start the local PostgreSQL under .ciclo/ and print its URL"
+	@echo "make db-stop       stop it"
+	@echo "make psql          open psql on it"
+	@echo "make migrate       apply schema/ to it"
+	@echo "make bench-client  client benchmark beside pgbench and psql on the same server"
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# The tests need a real server: with-test-db.sh starts one in a temporary directory and removes it afterwards.
+test: deps
+	$(SWIFT) build --build-tests
+	scripts/with-test-db.sh $(SWIFT) test --skip-build
+
+db: deps
+	@scripts/pg.sh start $(DB_DIR) $(DB_PORT)
+
+db-stop:
+	@scripts/pg.sh stop $(DB_DIR)
+
+psql: db
+	$(PG_BIN)/psql "$$(scripts/pg.sh url $(DB_DIR))"
+
+migrate: db build
+	CICLO_DATABASE_URL="$$(scripts/pg.sh url $(DB_DIR))" $(SWIFT) run ciclo migrate
+
+bench-client: release
+	scripts/with-test-db.sh --durable .build/release/ciclo-bench client
+
+clean:
+	rm -rf .build

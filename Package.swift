@@ -1,0 +1,61 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Our own targets treat every warning as an error: "no warnings" is checked by the compiler, not by review.
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+
+let package = Package(
+    name: "ciclo",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ciclo", targets: ["ciclo"]),
+        .library(name: "Postgres", targets: ["Postgres"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // The C shim over libpq. Only the Postgres module imports it.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // A small, safe PostgreSQL client over libpq.
+        .target(
+            name: "Postgres",
+            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // Numbered SQL migrations from schema/, applied under an advisory lock.
+        .target(
+            name: "CicloSchema",
+            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // The one executable: parses flags and wires the modules together.
+        .executableTarget(
+            name: "ciclo",
+            dependencies: [
+                "Postgres", "CicloSchema",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Benchmarks print figures beside a reference measured in the same run; they are not tests.
+        .executableTarget(
+            name: "ciclo-bench",
+            dependencies: [
+                "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/ClientBench",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strict),
+        .testTarget(name: "CicloSchemaTests", dependencies: ["CicloSchema", "Postgres"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)
