@@ -39,10 +39,10 @@ extension PostgresConnection {
         transactionOwner = token
         transactionDepth = 1
         do {
-            let value = try await TransactionScope.$held.withValue(TransactionScope.held.union([token])) {
-                try await body(self)
+            let (value, commit) = try await TransactionScope.$held.withValue(TransactionScope.held.union([token])) {
+                let value = try await body(self)
+                return (value, try await query("COMMIT", file: file, line: line))
             }
-            let commit = try await query("COMMIT", file: file, line: line)
             endTransaction(token)
             // COMMIT of a transaction that an earlier error aborted answers ROLLBACK instead of failing: the body
             // swallowed an error, and its writes are gone. Say so rather than report success.

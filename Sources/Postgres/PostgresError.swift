@@ -70,7 +70,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
             if let sqlState { return "PostgreSQL error \(sqlState): \(message)." }
             return "PostgreSQL error: \(message)."
         default:
-            return message
+            return message.hasSuffix(".") ? message : message + "."
         }
     }
 

@@ -1,0 +1,39 @@
+import ArgumentParser
+import CicloSchema
+import Foundation
+import Postgres
+
+/// An error as a person sees it: one sentence on what went wrong and what to do, and an exit status scripts can
+/// rely on (documented in the README).
+struct UserError: Error, CustomStringConvertible {
+    var description: String
+    var exitCode: Int32
+
+    /// 78 (EX_CONFIG): the configuration is wrong.
+    static func configuration(_ message: String) -> UserError { UserError(description: message + ".", exitCode: 78) }
+
+    /// Runs a command body and turns every error into a printed sentence and an exit status.
+    static func reporting(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as UserError {
+            try fail(error)
+        } catch let error as PostgresError {
+            switch error.code {
+            case .connectionFailed, .connectionLost:
+                try fail(UserError(description: error.description, exitCode: 69))  // EX_UNAVAILABLE
+            default:
+                try fail(UserError(description: error.description, exitCode: 1))
+            }
+        } catch let error as Migrator.Conflict {
+            try fail(UserError(description: error.description, exitCode: 65))  // EX_DATAERR
+        } catch let error as MigrationLoader.LoadError {
+            try fail(UserError(description: error.description, exitCode: 66))  // EX_NOINPUT
+        }
+    }
+
+    private static func fail(_ error: UserError) throws -> Never {
+        FileHandle.standardError.write(Data("ciclo: error: \(error.description)\n".utf8))
+        throw ExitCode(error.exitCode)
+    }
+}
