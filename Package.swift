@@ -14,6 +14,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The C shim over libpq. Only the Postgres module imports it.
@@ -34,11 +35,28 @@ let package = Package(
             dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // The send queue: its statements, and the operator views (depth, failed jobs).
+        .target(
+            name: "CicloQueue",
+            dependencies: ["Postgres"],
+            swiftSettings: strict
+        ),
+        // The worker process: claims, delivers through a JobHandler, records, heartbeats, reaps, drains.
+        .target(
+            name: "CicloWorker",
+            dependencies: [
+                "CicloQueue", "Postgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // The one executable: parses flags and wires the modules together.
         .executableTarget(
             name: "ciclo",
             dependencies: [
-                "Postgres", "CicloSchema",
+                "Postgres", "CicloSchema", "CicloQueue", "CicloWorker",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -55,6 +73,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strict),
+        .testTarget(
+            name: "CicloQueueTests",
+            dependencies: ["CicloQueue", "CicloWorker", "CicloSchema", "Postgres"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "CicloSchemaTests", dependencies: ["CicloSchema", "Postgres"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -91,3 +91,14 @@ extension String {
             .joined(separator: "; ")
     }
 }
+
+extension PostgresConfiguration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// Never the connection string itself: it may hold a password, and configurations end up in logs and dumps.
+    public var description: String {
+        "PostgresConfiguration(target: \(redactedTarget()), applicationName: \(applicationName))"
+    }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["target": redactedTarget(), "applicationName": applicationName])
+    }
+}

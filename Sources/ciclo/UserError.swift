@@ -29,6 +29,13 @@ struct UserError: Error, CustomStringConvertible {
             try fail(UserError(description: error.description, exitCode: 65))  // EX_DATAERR
         } catch let error as MigrationLoader.LoadError {
             try fail(UserError(description: error.description, exitCode: 66))  // EX_NOINPUT
+        } catch let error as ExitCode {
+            throw error
+        } catch is CancellationError {
+            try fail(UserError(description: "Interrupted.", exitCode: 130))
+        } catch {
+            // Unknown errors are named by type only: their descriptions may carry configuration or data.
+            try fail(UserError(description: "Unexpected \(type(of: error)); run again with CICLO_LOG_LEVEL=debug for details.", exitCode: 1))
         }
     }
 

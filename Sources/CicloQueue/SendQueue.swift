@@ -1,0 +1,269 @@
+import Postgres
+
+/// The send queue's statements: enqueue, claim, finish, fail, release, heartbeat and reap. Each is one set-based
+/// statement over arrays, so a batch costs one round trip whatever its size. Every change a worker makes to a job
+/// it claimed is guarded by state and lease owner: a worker that lost its lease changes nothing.
+public struct SendQueue: Sendable {
+    /// The NOTIFY channel the enqueue trigger and the queue's own statements wake workers on.
+    public static let notifyChannel = "ciclo_send_jobs"
+
+    public init() {}
+
+    // MARK: Enqueue
+
+    /// Registers each key in send_keys first and inserts only the jobs whose key is new, so a logical send is
+    /// enqueued at most once in the database's lifetime. Duplicate keys within one call count once.
+    static let enqueueSQL = """
+        WITH input AS (
+            SELECT DISTINCT ON (key) *
+            FROM unnest($1::text[], $2::int8[], $3::int8[], $4::text[], $5::int2[], $6::timestamptz[], $7::int4[],
+                        $8::jsonb[])
+                 AS t(key, campaign_id, customer_id, channel, priority, run_at, max_attempts, payload)
+            ORDER BY key
+        ), registered AS (
+            INSERT INTO send_keys (idempotency_key) SELECT key FROM input
+            ON CONFLICT DO NOTHING
+            RETURNING idempotency_key
+        )
+        INSERT INTO send_jobs (idempotency_key, campaign_id, customer_id, channel, priority, run_at, max_attempts, payload)
+        SELECT i.key, i.campaign_id, i.customer_id, i.channel, i.priority, coalesce(i.run_at, now()), i.max_attempts,
+               i.payload
+        FROM input i JOIN registered r ON r.idempotency_key = i.key
+        """
+
+    /// Enqueues jobs in one statement and returns how many were new.
+    @discardableResult
+    public func enqueue(_ jobs: [NewJob], on conn: PostgresConnection) async throws -> Int {
+        if jobs.isEmpty { return 0 }
+        return try await conn.query(Self.enqueueSQL, [
+            jobs.map(\.idempotencyKey), jobs.map(\.campaignID), jobs.map(\.customerID), jobs.map(\.channel),
+            jobs.map(\.priority), jobs.map(\.runAt), jobs.map(\.maxAttempts), jobs.map(\.payload),
+        ], prepared: true).affectedRows
+    }
+
+    // MARK: Claim
+
+    /// Locks up to $2 due jobs in the order of send_jobs_claim (priority DESC, run_at, id), skipping rows other
+    /// workers hold, and leases them to $1 in the same statement. The attempt is counted at claim time, so a worker
+    /// that dies mid-send has still used it. Consent and suppression are re-checked here, just before delivery.
+    static let claimSQL = """
+        WITH picked AS (
+            SELECT id FROM send_jobs
+            WHERE state = 'due' AND run_at <= now()
+              AND ($3::text[] IS NULL OR channel = ANY($3::text[]))
+              AND ($4::int8 IS NULL OR campaign_id = $4::int8)
+            ORDER BY priority DESC, run_at, id
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE send_jobs j
+        SET state = 'running', lease_owner = $1, lease_expires_at = now() + $5::int8 * interval '1 millisecond',
+            attempts = j.attempts + 1
+        FROM picked
+        WHERE j.id = picked.id
+        RETURNING j.id, j.campaign_id, j.customer_id, j.channel, j.idempotency_key, j.priority, j.attempts,
+                  j.max_attempts, j.payload, j.run_at,
+                  coalesce(
+                      (SELECT 'suppressed_' || s.reason FROM suppressions s
+                        WHERE s.customer_id = j.customer_id AND s.channel = j.channel),
+                      CASE WHEN NOT EXISTS (SELECT 1 FROM consents c WHERE c.customer_id = j.customer_id
+                                              AND c.channel = j.channel AND c.granted)
+                           THEN 'no_consent' END)
+        """
+
+    /// Claims up to `limit` due jobs for `owner` with a lease of `lease`.
+    public func claim(
+        owner: String, limit: Int, channels: [String]?, campaignID: Int64?, lease: Duration,
+        on conn: PostgresConnection
+    ) async throws -> [ClaimedJob] {
+        let rows = try await conn.query(
+            Self.claimSQL, [owner, limit, channels, campaignID, lease.milliseconds], prepared: true)
+        return try rows.map { row in
+            ClaimedJob(
+                id: try row.decode(at: 0), campaignID: try row.decode(at: 1), customerID: try row.decode(at: 2),
+                channel: try row.decode(at: 3), idempotencyKey: try row.decode(at: 4),
+                priority: Int16(try row.decode(Int.self, at: 5)), attempt: try row.decode(at: 6),
+                maxAttempts: try row.decode(at: 7), payload: try row.decode(at: 8), runAt: try row.decode(at: 9),
+                blockedReason: try row.decode(at: 10))
+        }
+    }
+
+    // MARK: Finish and fail
+
+    /// Moves finished jobs (sent, suppressed, cancelled) from the queue to deliveries in one statement, so a job
+    /// is either still queued or recorded, never both and never twice.
+    static let finishSQL = """
+        WITH done AS (
+            DELETE FROM send_jobs j
+            USING unnest($2::int8[], $3::text[], $4::text[], $5::text[]) AS r(id, outcome, reason, provider_message_id)
+            WHERE j.id = r.id AND j.state = 'running' AND j.lease_owner = $1
+            RETURNING j.id, j.idempotency_key, j.campaign_id, j.customer_id, j.channel, j.attempts, j.errors,
+                      r.outcome, r.reason, r.provider_message_id
+        )
+        INSERT INTO deliveries (job_id, idempotency_key, campaign_id, customer_id, channel, outcome, reason, attempts,
+                                errors, provider_message_id)
+        SELECT id, idempotency_key, campaign_id, customer_id, channel, outcome, reason, attempts, errors,
+               provider_message_id
+        FROM done
+        RETURNING job_id
+        """
+
+    /// Failed attempts: back to due after the given delay, or failed for good when permanent or out of attempts.
+    /// Every attempt's error is appended to the job's history.
+    static let failSQL = """
+        UPDATE send_jobs j
+        SET state = CASE WHEN r.permanent OR j.attempts >= j.max_attempts THEN 'failed' ELSE 'due' END,
+            run_at = CASE WHEN r.permanent OR j.attempts >= j.max_attempts THEN j.run_at
+                          ELSE now() + r.delay_ms * interval '1 millisecond' END,
+            failed_at = CASE WHEN r.permanent OR j.attempts >= j.max_attempts THEN now() END,
+            lease_owner = NULL, lease_expires_at = NULL, last_error = r.error,
+            errors = j.errors || jsonb_build_array(jsonb_build_object(
+                'attempt', j.attempts, 'at', now(), 'error', r.error, 'permanent', r.permanent, 'worker', $1::text))
+        FROM unnest($2::int8[], $3::text[], $4::bool[], $5::int8[]) AS r(id, error, permanent, delay_ms)
+        WHERE j.id = r.id AND j.state = 'running' AND j.lease_owner = $1
+        RETURNING j.id, j.state
+        """
+
+    /// Records a batch of outcomes in one round trip and returns the ids still held under `owner`'s lease (the
+    /// others were reaped meanwhile and belong to someone else now).
+    public func record(
+        _ outcomes: [(job: ClaimedJob, outcome: JobOutcome)], owner: String, retry: RetryPolicy,
+        on conn: PostgresConnection
+    ) async throws -> RecordResult {
+        var finished: (ids: [Int64], outcomes: [String], reasons: [String?], providerIDs: [String?]) = ([], [], [], [])
+        var failed: (ids: [Int64], errors: [String], permanent: [Bool], delays: [Int64]) = ([], [], [], [])
+        for (job, outcome) in outcomes {
+            switch outcome {
+            case .sent(let providerID):
+                finished.ids.append(job.id); finished.outcomes.append("sent")
+                finished.reasons.append(nil); finished.providerIDs.append(providerID)
+            case .suppressed(let reason):
+                finished.ids.append(job.id); finished.outcomes.append("suppressed")
+                finished.reasons.append(reason); finished.providerIDs.append(nil)
+            case .cancelled(let reason):
+                finished.ids.append(job.id); finished.outcomes.append("cancelled")
+                finished.reasons.append(reason); finished.providerIDs.append(nil)
+            case .failed(let failure):
+                failed.ids.append(job.id); failed.errors.append(failure.message)
+                failed.permanent.append(failure.permanent)
+                failed.delays.append(retry.delay(afterAttempt: job.attempt, retryAfter: failure.retryAfter).milliseconds)
+            }
+        }
+        var statements: [PostgresStatement] = []
+        if !finished.ids.isEmpty {
+            statements.append(.init(Self.finishSQL, [
+                owner, finished.ids, finished.outcomes, finished.reasons, finished.providerIDs,
+            ]))
+        }
+        if !failed.ids.isEmpty {
+            statements.append(.init(Self.failSQL, [owner, failed.ids, failed.errors, failed.permanent, failed.delays]))
+        }
+        let results = try await conn.pipeline(statements, prepared: true)
+        var result = RecordResult()
+        var index = 0
+        if !finished.ids.isEmpty {
+            result.finished = try results[index].map { try $0.decode(Int64.self, at: 0) }
+            index += 1
+        }
+        if !failed.ids.isEmpty {
+            for row in results[index] {
+                let state: String = try row.decode(at: 1)
+                if state == "failed" { result.failed.append(try row.decode(at: 0)) } else { result.retried.append(try row.decode(at: 0)) }
+            }
+        }
+        return result
+    }
+
+    /// What `record` did, by job id.
+    public struct RecordResult: Sendable {
+        public var finished: [Int64] = []
+        public var retried: [Int64] = []
+        public var failed: [Int64] = []
+        public var all: Set<Int64> { Set(finished + retried + failed) }
+    }
+
+    // MARK: Leases
+
+    static let releaseSQL = """
+        UPDATE send_jobs
+        SET state = 'due', lease_owner = NULL, lease_expires_at = NULL, attempts = greatest(attempts - 1, 0)
+        WHERE id = ANY($2::int8[]) AND state = 'running' AND lease_owner = $1
+        """
+    static let notifySQL = "SELECT pg_notify($1, '')"
+
+    /// Gives jobs back without counting the attempt (a worker shutting down), and wakes the other workers.
+    @discardableResult
+    public func release(_ ids: [Int64], owner: String, on conn: PostgresConnection) async throws -> Int {
+        if ids.isEmpty { return 0 }
+        let results = try await conn.pipeline([
+            .init(Self.releaseSQL, [owner, ids]), .init(Self.notifySQL, [Self.notifyChannel]),
+        ])
+        return results[0].affectedRows
+    }
+
+    /// Extends the leases of jobs in flight; touches no indexed column, so it is a HOT update (see 0005).
+    static let heartbeatSQL = """
+        UPDATE send_jobs SET lease_expires_at = now() + $3::int8 * interval '1 millisecond'
+        WHERE id = ANY($2::int8[]) AND state = 'running' AND lease_owner = $1
+        RETURNING id
+        """
+
+    /// Extends leases and returns the ids still held.
+    public func heartbeat(_ ids: [Int64], owner: String, lease: Duration, on conn: PostgresConnection) async throws
+        -> Set<Int64>
+    {
+        if ids.isEmpty { return [] }
+        let rows = try await conn.query(Self.heartbeatSQL, [owner, ids, lease.milliseconds], prepared: true)
+        return Set(try rows.map { try $0.decode(Int64.self, at: 0) })
+    }
+
+    /// Returns jobs whose lease expired (their worker died or hung) to due, or fails them when that was their
+    /// last attempt; the attempt was counted at claim time. Served by send_jobs_running.
+    static let reapSQL = """
+        WITH expired AS (
+            SELECT id FROM send_jobs WHERE state = 'running' AND lease_expires_at < now()
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE send_jobs j
+        SET state = CASE WHEN j.attempts >= j.max_attempts THEN 'failed' ELSE 'due' END,
+            failed_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END,
+            run_at = now(), lease_owner = NULL, lease_expires_at = NULL,
+            last_error = 'lease expired: worker ' || j.lease_owner || ' stopped renewing it',
+            errors = j.errors || jsonb_build_array(jsonb_build_object(
+                'attempt', j.attempts, 'at', now(), 'error', 'lease expired: worker ' || j.lease_owner
+                || ' stopped renewing it', 'permanent', false, 'worker', j.lease_owner))
+        FROM expired
+        WHERE j.id = expired.id
+        RETURNING j.id, j.state
+        """
+
+    /// Reaps expired leases; returns (requeued, failed) counts and wakes workers when jobs came back.
+    public func reap(on conn: PostgresConnection) async throws -> (requeued: Int, failed: Int) {
+        let rows = try await conn.query(Self.reapSQL, prepared: true)
+        let failed = try rows.filter { try $0.decode(String.self, at: 1) == "failed" }.count
+        let requeued = rows.count - failed
+        if requeued > 0 { try await conn.query(Self.notifySQL, [Self.notifyChannel]) }
+        return (requeued, failed)
+    }
+
+    /// Seconds until the next due job becomes runnable, if any is scheduled; lets an idle worker sleep exactly
+    /// until then instead of polling.
+    static let nextDueSQL = """
+        SELECT extract(epoch FROM min(run_at) - now())::float8 FROM send_jobs
+        WHERE state = 'due' AND ($1::text[] IS NULL OR channel = ANY($1::text[]))
+          AND ($2::int8 IS NULL OR campaign_id = $2::int8)
+        """
+
+    public func secondsUntilNextDue(channels: [String]?, campaignID: Int64?, on conn: PostgresConnection)
+        async throws -> Double?
+    {
+        try await conn.query(Self.nextDueSQL, [channels, campaignID], prepared: true).scalar(Double?.self)
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, for statement parameters.
+    public var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}

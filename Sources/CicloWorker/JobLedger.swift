@@ -1,0 +1,93 @@
+import CicloQueue
+import Synchronization
+
+/// What one worker holds: jobs claimed and not yet recorded or released, which of them are running, and the
+/// outcomes waiting to be recorded. A lock, not an actor, so handler tasks update it without a hop.
+public final class JobLedger: Sendable {
+    /// What a worker did since it started.
+    public struct Counters: Sendable {
+        public var claimed = 0, sent = 0, suppressed = 0, cancelled = 0, retried = 0, failed = 0, leaseLost = 0
+        public var released = 0
+    }
+
+    private struct State {
+        var held: [Int64: ClaimedJob] = [:]
+        var running: Set<Int64> = []
+        var abandoned: Set<Int64> = []
+        var pending: [(job: ClaimedJob, outcome: JobOutcome)] = []
+        var counters = Counters()
+    }
+    private let state = Mutex(State())
+
+    var runningCount: Int { state.withLock { $0.running.count } }
+    var pendingCount: Int { state.withLock { $0.pending.count } }
+    var heldIDs: [Int64] { state.withLock { Array($0.held.keys) } }
+    var counters: Counters { state.withLock { $0.counters } }
+
+    func hold(_ jobs: [ClaimedJob]) {
+        state.withLock { state in
+            for job in jobs { state.held[job.id] = job }
+            state.counters.claimed += jobs.count
+        }
+    }
+
+    func started(_ job: ClaimedJob) { state.withLock { _ = $0.running.insert(job.id) } }
+
+    /// Records a handler's outcome for the recorder, unless the job was abandoned at shutdown meanwhile.
+    func finished(_ job: ClaimedJob, _ outcome: JobOutcome) {
+        state.withLock { state in
+            state.running.remove(job.id)
+            if state.abandoned.contains(job.id) { return }
+            state.pending.append((job, outcome))
+        }
+    }
+
+    func takePending(max: Int) -> [(job: ClaimedJob, outcome: JobOutcome)] {
+        state.withLock { state in
+            let batch = Array(state.pending.prefix(max))
+            state.pending.removeFirst(batch.count)
+            return batch
+        }
+    }
+
+    func putBack(_ batch: [(job: ClaimedJob, outcome: JobOutcome)]) {
+        state.withLock { $0.pending.insert(contentsOf: batch, at: 0) }
+    }
+
+    /// Drops recorded jobs from the ledger and counts what happened; returns the ids whose lease was lost.
+    func recorded(_ batch: [(job: ClaimedJob, outcome: JobOutcome)], _ result: SendQueue.RecordResult) -> [Int64] {
+        let all = result.all
+        let retried = Set(result.retried)
+        return state.withLock { state in
+            var lost: [Int64] = []
+            for (job, outcome) in batch {
+                state.held[job.id] = nil
+                guard all.contains(job.id) else {
+                    lost.append(job.id)
+                    continue
+                }
+                switch outcome {
+                case .sent: state.counters.sent += 1
+                case .suppressed: state.counters.suppressed += 1
+                case .cancelled: state.counters.cancelled += 1
+                case .failed: if retried.contains(job.id) { state.counters.retried += 1 } else { state.counters.failed += 1 }
+                }
+            }
+            state.counters.leaseLost += lost.count
+            return lost
+        }
+    }
+
+    /// At shutdown: the jobs still running are given up, and their late outcomes ignored; returns their ids, to
+    /// be released. Jobs with an outcome (waiting or being written) stay with the recorder.
+    func abandonRunning() -> [Int64] {
+        state.withLock { state in
+            let running = state.running
+            state.abandoned.formUnion(running)
+            for id in running { state.held[id] = nil }
+            return Array(running)
+        }
+    }
+
+    func countReleased(_ n: Int) { state.withLock { $0.counters.released += n } }
+}
