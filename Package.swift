@@ -73,12 +73,20 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strict),
-        .testTarget(
-            name: "CicloQueueTests",
-            dependencies: ["CicloQueue", "CicloWorker", "CicloSchema", "Postgres"],
+        // Shared by the test targets: fresh migrated databases, ciclo as a real process.
+        .target(
+            name: "CicloTestSupport",
+            dependencies: ["CicloSchema", "Postgres"],
+            path: "Tests/CicloTestSupport",
             swiftSettings: strict
         ),
-        .testTarget(name: "CicloSchemaTests", dependencies: ["CicloSchema", "Postgres"], swiftSettings: strict),
+        .testTarget(
+            name: "CicloQueueTests",
+            dependencies: ["CicloQueue", "CicloWorker", "CicloSchema", "Postgres", "CicloTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CicloSchemaTests", dependencies: ["CicloSchema", "Postgres", "CicloTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import CicloSchema
+import CicloTestSupport
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 import CicloSchema
+import CicloTestSupport
 import Foundation
 import Postgres
 import Testing
@@ -168,25 +169,3 @@ struct MigratorTests {
     }
 }
 
-/// `ciclo migrate` as a real OS process, with its output captured to files.
-final class CicloRun {
-    let process = Process()
-    let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("ciclo-\(UUID().uuidString).out")
-    let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("ciclo-\(UUID().uuidString).err")
-
-    init(url: String?, arguments: [String] = ["migrate"], extraEnvironment: [String: String] = [:]) throws {
-        process.executableURL = MigrationDatabase.cicloExecutable
-        process.arguments = arguments + ["--schema-dir", MigrationDatabase.schemaDirectory.path]
-        var environment = ProcessInfo.processInfo.environment
-        environment["CICLO_DATABASE_URL"] = url
-        environment.merge(extraEnvironment) { $1 }
-        process.environment = environment
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-    }
-
-    var stdout: String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }
-    var stderr: String { (try? String(contentsOf: errURL, encoding: .utf8)) ?? "" }
-}

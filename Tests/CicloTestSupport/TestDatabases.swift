@@ -1,22 +1,23 @@
 import Foundation
 import Logging
+import CicloSchema
 import Postgres
 
 /// A fresh database per test on the server `make test` started, dropped afterwards.
-struct MigrationDatabase {
-    let name: String
-    let url: String
+public struct MigrationDatabase: Sendable {
+    public let name: String
+    public let url: String
 
-    static let logger = Logger(label: "ciclo.tests.schema")
+    public static let logger = Logger(label: "ciclo.tests.schema")
 
-    static func baseURL() throws -> String {
+    public static func baseURL() throws -> String {
         guard let url = ProcessInfo.processInfo.environment["CICLO_TEST_DATABASE_URL"], !url.isEmpty else {
             throw PostgresError(code: .misuse, message: "CICLO_TEST_DATABASE_URL is not set: run the tests with `make test`")
         }
         return url
     }
 
-    static func create() async throws -> MigrationDatabase {
+    public static func create() async throws -> MigrationDatabase {
         let base = try baseURL()
         let name = "mig_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
         let admin = try await PostgresConnection.connect(
@@ -28,12 +29,17 @@ struct MigrationDatabase {
         return MigrationDatabase(name: name, url: url)
     }
 
-    func connect(_ applicationName: String = "ciclo-tests") async throws -> PostgresConnection {
+    /// The configuration for this database, as a process under test would build it.
+    public func configuration(_ applicationName: String = "ciclo-tests") throws -> PostgresConfiguration {
+        PostgresConfiguration(connectionString: url, applicationName: applicationName)
+    }
+
+    public func connect(_ applicationName: String = "ciclo-tests") async throws -> PostgresConnection {
         try await PostgresConnection.connect(
             configuration: .init(connectionString: url, applicationName: applicationName), logger: Self.logger)
     }
 
-    func drop() async {
+    public func drop() async {
         guard let admin = try? await PostgresConnection.connect(
             configuration: .init(connectionString: try Self.baseURL(), applicationName: "ciclo-tests"),
             logger: Self.logger)
@@ -43,22 +49,22 @@ struct MigrationDatabase {
     }
 
     /// The repository's schema/ folder.
-    static var schemaDirectory: URL {
+    public static var schemaDirectory: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("schema")
     }
 
     /// The `ciclo` executable built beside the test bundle.
-    static var cicloExecutable: URL {
+    public static var cicloExecutable: URL {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ciclo")
     }
 }
 
 /// A scratch folder of migration files for tests that edit or add files.
-struct ScratchSchema {
-    let directory: URL
+public struct ScratchSchema {
+    public let directory: URL
 
-    init(copying source: URL = MigrationDatabase.schemaDirectory) throws {
+    public init(copying source: URL = MigrationDatabase.schemaDirectory) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("schema-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for file in try FileManager.default.contentsOfDirectory(atPath: source.path) where file.hasSuffix(".sql") {
@@ -67,9 +73,20 @@ struct ScratchSchema {
         }
     }
 
-    func write(_ fileName: String, _ text: String) throws {
+    public func write(_ fileName: String, _ text: String) throws {
         try Data(text.utf8).write(to: directory.appendingPathComponent(fileName))
     }
 
-    func remove() { try? FileManager.default.removeItem(at: directory) }
+    public func remove() { try? FileManager.default.removeItem(at: directory) }
+}
+
+extension MigrationDatabase {
+    /// A fresh database with every migration in schema/ applied.
+    public static func migrated() async throws -> MigrationDatabase {
+        let db = try await create()
+        let conn = try await db.connect()
+        _ = try await Migrator(connection: conn, logger: logger).migrate(try MigrationLoader.load(from: schemaDirectory))
+        await conn.close()
+        return db
+    }
 }

@@ -1,0 +1,139 @@
+import CicloQueue
+import CicloTestSupport
+import Postgres
+import Testing
+
+@Suite("Send queue statements")
+struct SendQueueTests {
+    let queue = SendQueue()
+
+    @Test("a key is enqueued at most once, even after its job finished and left the queue")
+    func idempotentEnqueue() async throws {
+        let db = try await MigrationDatabase.migrated()
+        let conn = try await db.connect()
+        let customer = try await Seed.customers(1, on: conn)[0]
+        let job = NewJob(idempotencyKey: "welcome-\(customer)", customerID: customer, channel: "email")
+        #expect(try await queue.enqueue([job, job], on: conn) == 1, "a key repeated in one call counts once")
+        #expect(try await queue.enqueue([job], on: conn) == 0)
+
+        let claimed = try await queue.claim(owner: "w1", limit: 10, channels: nil, campaignID: nil, lease: .seconds(30), on: conn)
+        #expect(claimed.count == 1)
+        let recorded = try await queue.record([(claimed[0], .sent(providerMessageID: "p-1"))], owner: "w1",
+                                              retry: RetryPolicy(), on: conn)
+        #expect(recorded.finished == [claimed[0].id])
+        #expect(try await queue.enqueue([job], on: conn) == 0, "the finished send is not enqueued again")
+        #expect(try await conn.query("SELECT count(*)::int8 FROM send_jobs").scalar(Int.self) == 0)
+        let delivery = try await conn.query(
+            "SELECT outcome, provider_message_id, attempts FROM deliveries WHERE idempotency_key = $1", [job.idempotencyKey]).single()
+        #expect(try delivery.decode(String.self, at: 0) == "sent")
+        #expect(try delivery.decode(String.self, at: 1) == "p-1")
+        #expect(try delivery.decode(Int.self, at: 2) == 1)
+        await conn.close()
+        await db.drop()
+    }
+
+    @Test("claims follow priority then run_at, skip future jobs, and two claimers never share a job")
+    func claimOrderAndSkipLocked() async throws {
+        let db = try await MigrationDatabase.migrated()
+        let conn = try await db.connect()
+        let customers = try await Seed.customers(4, on: conn)
+        try await queue.enqueue([
+            NewJob(idempotencyKey: "low-old", customerID: customers[0], channel: "email", priority: 0),
+            NewJob(idempotencyKey: "high", customerID: customers[1], channel: "email", priority: 5),
+            NewJob(idempotencyKey: "sms", customerID: customers[2], channel: "sms", priority: 9),
+        ], on: conn)
+        try await conn.query("INSERT INTO send_keys VALUES ('later')")
+        try await conn.query(
+            "INSERT INTO send_jobs (idempotency_key, customer_id, channel, run_at) VALUES ('later', $1, 'email', now() + interval '1 hour')",
+            [customers[3]])
+        let emailFirst = try await queue.claim(owner: "w1", limit: 1, channels: ["email"], campaignID: nil,
+                                               lease: .seconds(30), on: conn)
+        #expect(emailFirst.map(\.idempotencyKey) == ["high"])
+        let rest = try await queue.claim(owner: "w1", limit: 10, channels: nil, campaignID: nil, lease: .seconds(30), on: conn)
+        #expect(rest.map(\.idempotencyKey).sorted() == ["low-old", "sms"], "the job due in an hour is not claimed")
+
+        // Two claimers racing over 200 jobs: each job goes to exactly one of them.
+        let more = try await Seed.customers(200, on: conn)
+        try await Seed.jobs(for: more, on: conn)
+        let a = try await db.connect(), b = try await db.connect()
+        async let fromA = claimAll(owner: "a", on: a)
+        async let fromB = claimAll(owner: "b", on: b)
+        let (idsA, idsB) = try await (fromA, fromB)
+        #expect(idsA.count + idsB.count == 200)
+        #expect(Set(idsA).isDisjoint(with: idsB))
+        for c in [conn, a, b] { await c.close() }
+        await db.drop()
+    }
+
+    private func claimAll(owner: String, on conn: PostgresConnection) async throws -> [Int64] {
+        var ids: [Int64] = []
+        while true {
+            let jobs = try await queue.claim(owner: owner, limit: 7, channels: nil, campaignID: nil, lease: .seconds(30), on: conn)
+            if jobs.isEmpty { return ids }
+            ids += jobs.map(\.id)
+        }
+    }
+
+    @Test("consent is re-checked at claim: withdrawn consent and suppressions come back blocked with a reason")
+    func consentRecheck() async throws {
+        let db = try await MigrationDatabase.migrated()
+        let conn = try await db.connect()
+        let customers = try await Seed.customers(3, on: conn)
+        try await Seed.jobs(for: customers, on: conn)
+        try await conn.query("UPDATE consents SET granted = false WHERE customer_id = $1", [customers[1]])
+        try await conn.query("INSERT INTO suppressions (customer_id, channel, reason) VALUES ($1, 'email', 'hard_bounce')",
+                             [customers[2]])
+        let claimed = try await queue.claim(owner: "w", limit: 10, channels: nil, campaignID: nil, lease: .seconds(30), on: conn)
+        let reasons = Dictionary(uniqueKeysWithValues: claimed.map { ($0.customerID, $0.blockedReason) })
+        #expect(reasons[customers[0]] == .some(nil))
+        #expect(reasons[customers[1]] == "no_consent")
+        #expect(reasons[customers[2]] == "suppressed_hard_bounce")
+        await conn.close()
+        await db.drop()
+    }
+
+    @Test("only the lease owner can record; heartbeats extend leases; the reaper returns expired jobs and counts the attempt")
+    func leases() async throws {
+        let db = try await MigrationDatabase.migrated()
+        let conn = try await db.connect()
+        let customers = try await Seed.customers(2, on: conn)
+        try await Seed.jobs(for: customers, maxAttempts: 1, on: conn)
+        try await conn.query("UPDATE send_jobs SET max_attempts = 3 WHERE customer_id = $1", [customers[0]])
+        let jobs = try await queue.claim(owner: "w1", limit: 2, channels: nil, campaignID: nil, lease: .milliseconds(300), on: conn)
+        #expect(jobs.count == 2)
+
+        let intruder = try await queue.record(jobs.map { ($0, JobOutcome.sent(providerMessageID: nil)) }, owner: "w2",
+                                              retry: RetryPolicy(), on: conn)
+        #expect(intruder.all.isEmpty, "a worker that does not hold the lease changes nothing")
+
+        let kept = try await queue.heartbeat(jobs.map(\.id), owner: "w1", lease: .seconds(30), on: conn)
+        #expect(kept == Set(jobs.map(\.id)))
+        #expect(try await queue.reap(on: conn) == (0, 0), "renewed leases are not reaped")
+
+        try await conn.query("UPDATE send_jobs SET lease_expires_at = now() - interval '1 second'")
+        let reaped = try await queue.reap(on: conn)
+        #expect(reaped.requeued == 1 && reaped.failed == 1, "the job on its last attempt fails, the other comes back")
+        let rows = try await conn.query("SELECT customer_id, state, attempts, jsonb_array_length(errors) FROM send_jobs ORDER BY customer_id")
+        #expect(try rows.map { try $0.decode(String.self, at: 1) } == ["due", "failed"])
+        #expect(try rows.map { try $0.decode(Int.self, at: 2) } == [1, 1], "the attempt stays counted")
+        #expect(try rows.map { try $0.decode(Int.self, at: 3) } == [1, 1], "the lost lease is in the error history")
+        let late = try await queue.record([(jobs[0], .sent(providerMessageID: nil))], owner: "w1", retry: RetryPolicy(), on: conn)
+        #expect(late.all.isEmpty, "after the reaper took the job back, the old owner's outcome is refused")
+        await conn.close()
+        await db.drop()
+    }
+
+    @Test("full-jitter backoff stays within [0, min(cap, base·2^(n-1))] and honours Retry-After")
+    func backoff() {
+        let policy = RetryPolicy(base: .seconds(1), cap: .seconds(30))
+        #expect(policy.delay(afterAttempt: 1, random: { $0.upperBound }) == .seconds(1))
+        #expect(policy.delay(afterAttempt: 4, random: { $0.upperBound }) == .seconds(8))
+        #expect(policy.delay(afterAttempt: 40, random: { $0.upperBound }) == .seconds(30))
+        #expect(policy.delay(afterAttempt: 3, random: { $0.lowerBound }) == .zero)
+        #expect(policy.delay(afterAttempt: 1, retryAfter: .seconds(120), random: { $0.upperBound }) == .seconds(120))
+        for attempt in 1...10 {
+            let d = policy.delay(afterAttempt: attempt)
+            #expect(d >= .zero && d <= .seconds(30))
+        }
+    }
+}
