@@ -15,12 +15,15 @@ public final class JobLedger: Sendable {
         var running: Set<Int64> = []
         var abandoned: Set<Int64> = []
         var pending: [(job: ClaimedJob, outcome: JobOutcome)] = []
+        /// Outcomes taken by the recorder and not yet confirmed written.
+        var recording = 0
         var counters = Counters()
     }
     private let state = Mutex(State())
 
     var runningCount: Int { state.withLock { $0.running.count } }
-    var pendingCount: Int { state.withLock { $0.pending.count } }
+    /// Outcomes waiting to be recorded or being written now.
+    var unrecordedCount: Int { state.withLock { $0.pending.count + $0.recording } }
     var heldIDs: [Int64] { state.withLock { Array($0.held.keys) } }
     var counters: Counters { state.withLock { $0.counters } }
 
@@ -46,12 +49,16 @@ public final class JobLedger: Sendable {
         state.withLock { state in
             let batch = Array(state.pending.prefix(max))
             state.pending.removeFirst(batch.count)
+            state.recording += batch.count
             return batch
         }
     }
 
     func putBack(_ batch: [(job: ClaimedJob, outcome: JobOutcome)]) {
-        state.withLock { $0.pending.insert(contentsOf: batch, at: 0) }
+        state.withLock { state in
+            state.pending.insert(contentsOf: batch, at: 0)
+            state.recording -= batch.count
+        }
     }
 
     /// Drops recorded jobs from the ledger and counts what happened; returns the ids whose lease was lost.
@@ -59,6 +66,7 @@ public final class JobLedger: Sendable {
         let all = result.all
         let retried = Set(result.retried)
         return state.withLock { state in
+            state.recording -= batch.count
             var lost: [Int64] = []
             for (job, outcome) in batch {
                 state.held[job.id] = nil

@@ -126,16 +126,17 @@ extension Worker {
         }
     }
 
-    /// Flushes what is left to record, within a bound, once the claim loop has ended.
-    func finish(_ conn: PostgresConnection) async {
+    /// Waits, within a bound, until the recorder has written every outcome (including a batch it is writing
+    /// now), so that cancelling it afterwards never interrupts a write.
+    func finish() async {
         let deadline = ContinuousClock.now + .seconds(10)
-        while ledger.pendingCount > 0 && ContinuousClock.now < deadline {
+        while ledger.unrecordedCount > 0 && ContinuousClock.now < deadline {
             recordBell.ring()
             try? await Task.sleep(for: .milliseconds(5))
         }
-        if ledger.pendingCount > 0 {
+        if ledger.unrecordedCount > 0 {
             logger.error("outcomes not recorded at exit; their leases expire and the jobs run again with the same key",
-                         metadata: ["count": "\(ledger.pendingCount)"])
+                         metadata: ["count": "\(ledger.unrecordedCount)"])
         }
     }
 

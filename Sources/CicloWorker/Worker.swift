@@ -110,7 +110,7 @@ public struct Worker: Service {
                     background.addTask { await recordLoop(recordConn) }
                     background.addTask { await maintenanceLoop(maintenanceConn) }
                     await claimLoop(claimConn)
-                    await finish(recordConn)
+                    await finish()
                     background.cancelAll()
                     await listener.stop()
                 }

@@ -113,7 +113,7 @@ struct QueueCommandTests {
         let worker = try await run(["worker", "--drain"], db)
         #expect(worker.process.terminationStatus == 0)
         let left = try await conn.query("SELECT count(*)::int8 FROM send_jobs").scalar(Int.self)
-        #expect(left == 4)
+        #expect(left == 4, "worker stderr: \(worker.stderr)")
         let retried = try await conn.query("""
             SELECT count(*)::int8 FROM deliveries WHERE outcome = 'sent' AND attempts = 1 AND idempotency_key LIKE 's-%'
             """).scalar(Int.self)
