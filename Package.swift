@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // The C shim over libpq. Only the Postgres module imports it.
@@ -51,11 +52,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Load generators behind `ciclo bench ...`: steady producer-plus-consumer runs for side-by-side comparisons.
+        .target(
+            name: "CicloBench",
+            dependencies: [
+                "CicloQueue", "CicloWorker", "CicloSchema", "Postgres",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The one executable: parses flags and wires the modules together.
         .executableTarget(
             name: "ciclo",
             dependencies: [
-                "Postgres", "CicloSchema", "CicloQueue", "CicloWorker",
+                "Postgres", "CicloSchema", "CicloQueue", "CicloWorker", "CicloBench",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,0 +1,1 @@
+// The steady-load benchmark arrives here.
