@@ -7,7 +7,7 @@ DB_PORT ?= 54329
 SWIFT   ?= swift
 PG_BIN  := $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 
-.PHONY: help deps build release test db db-stop psql migrate bench-client clean
+.PHONY: help deps build release test db db-stop psql migrate bench-client bench-queue clean
 
 help:
 	@echo "make test          build and run the tests against a throwaway PostgreSQL"
@@ -16,6 +16,7 @@ help:
 	@echo "make psql          open psql on it"
 	@echo "make migrate       apply schema/ to it"
 	@echo "make bench-client  client benchmark beside pgbench and psql on the same server"
+	@echo "make bench-queue   queue drain, pickup latency and enqueue beside pgbench on the same SQL"
 
 deps:
 	@scripts/deps.sh
@@ -45,6 +46,9 @@ migrate: db build
 
 bench-client: release
 	scripts/with-test-db.sh --durable .build/release/ciclo-bench client
+
+bench-queue: release
+	scripts/with-test-db.sh --durable .build/release/ciclo-bench queue
 
 clean:
 	rm -rf .build

@@ -77,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "ciclo-bench",
             dependencies: [
-                "Postgres",
+                "Postgres", "CicloQueue", "CicloWorker", "CicloSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/ClientBench",

@@ -45,7 +45,7 @@ public struct QueueDepth: Sendable, Codable, Equatable {
         FROM send_jobs j LEFT JOIN campaigns c ON c.id = j.campaign_id
         GROUP BY 1, 2 ORDER BY 1, 2
         """
-    static let summarySQL = """
+    public static let summarySQL = """
         SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
                count(*) FILTER (WHERE state = 'due' AND run_at <= now())::int8,
                count(*) FILTER (WHERE state = 'due' AND run_at > now())::int8,

@@ -46,7 +46,7 @@ public struct SendQueue: Sendable {
     /// Locks up to $2 due jobs in the order of send_jobs_claim (priority DESC, run_at, id), skipping rows other
     /// workers hold, and leases them to $1 in the same statement. The attempt is counted at claim time, so a worker
     /// that dies mid-send has still used it. Consent and suppression are re-checked here, just before delivery.
-    static let claimSQL = """
+    public static let claimSQL = """
         WITH picked AS (
             SELECT id FROM send_jobs
             WHERE state = 'due' AND run_at <= now()
@@ -92,7 +92,7 @@ public struct SendQueue: Sendable {
 
     /// Moves finished jobs (sent, suppressed, cancelled) from the queue to deliveries in one statement, so a job
     /// is either still queued or recorded, never both and never twice.
-    static let finishSQL = """
+    public static let finishSQL = """
         WITH done AS (
             DELETE FROM send_jobs j
             USING unnest($2::int8[], $3::text[], $4::text[], $5::text[]) AS r(id, outcome, reason, provider_message_id)

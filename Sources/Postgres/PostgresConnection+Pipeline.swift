@@ -33,7 +33,12 @@ extension PostgresConnection {
             var names: [String?] = Array(repeating: nil, count: statements.count)
             if prepared {
                 for (i, statement) in statements.enumerated() {
-                    names[i] = try preparedName(conn, statement.sql, encoded[i], file: file, line: line)
+                    do {
+                        names[i] = try preparedName(conn, statement.sql, encoded[i], file: file, line: line)
+                    } catch var error as PostgresError {
+                        error.message = "Statement \(i + 1) of \(statements.count) in the pipeline failed: \(error.message)"
+                        throw error
+                    }
                 }
             }
             guard PQenterPipelineMode(conn) == 1 else {

@@ -13,12 +13,25 @@ extension PostgresConnection {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY, PGRES_SINGLE_TUPLE:
             return Self.rows(from: result)
         case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+            Self.abandonCopy(conn)
             throw PostgresError(
                 code: .misuse, message: "A COPY statement must be run with copyFrom", statement: sql, file: file,
                 line: line)
         default:
             throw Self.error(conn, result, sql: sql, file: file, line: line)
         }
+    }
+
+    /// Ends a COPY that was started where none is allowed, so the connection is idle again: COPY IN is aborted
+    /// (nothing is stored), COPY OUT is read to its end and dropped.
+    static func abandonCopy(_ conn: OpaquePointer) {
+        _ = PQputCopyEnd(conn, "COPY must be run with copyFrom")
+        var buffer: UnsafeMutablePointer<CChar>? = nil
+        while PQgetCopyData(conn, &buffer, 0) > 0 {
+            PQfreemem(buffer)
+            buffer = nil
+        }
+        while let result = PQgetResult(conn) { PQclear(result) }
     }
 
     /// Copies every value of a result into one Swift buffer.

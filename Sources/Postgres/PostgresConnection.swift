@@ -155,12 +155,19 @@ public actor PostgresConnection {
     func liveHandle() throws -> OpaquePointer {
         if closed { throw PostgresError(code: .misuse, message: "This connection was closed") }
         if let handle, PQstatus(handle.pointer) == CONNECTION_OK { return handle.pointer }
+        if handle != nil, transactionOwner != nil {
+            // The server rolled the transaction back with the session. Reconnecting here would run the rest of the
+            // transaction's statements on a new session, outside any transaction: refuse until the scope ends.
+            throw PostgresError(
+                code: .connectionLost,
+                message: "the connection was lost inside a transaction, which the server rolled back")
+        }
         if handle != nil {
             logger.info("reconnecting to PostgreSQL", metadata: ["target": "\(configuration.redactedTarget())"])
             dropHandle()
         }
         let conn = try Self.connectHandle(configuration)
-        PQsetNoticeProcessor(conn, noticeProcessor, Unmanaged.passUnretained(noticeSink).toOpaque())
+        noticeSink.attach(to: conn)
         canceller.setHandle(PQgetCancel(conn))
         handle = UnsafeHandle(pointer: conn)
         logger.debug("connected to PostgreSQL", metadata: ["backend_pid": "\(PQbackendPID(conn))"])
@@ -218,6 +225,11 @@ enum TransactionScope {
 final class NoticeSink: Sendable {
     let logger: Logger
     init(logger: Logger) { self.logger = logger }
+
+    /// Routes the connection's notices here; the sink must outlive the connection.
+    func attach(to conn: OpaquePointer) {
+        PQsetNoticeProcessor(conn, noticeProcessor, Unmanaged.passUnretained(self).toOpaque())
+    }
 }
 
 private func noticeProcessor(_ context: UnsafeMutableRawPointer?, _ message: UnsafePointer<CChar>?) {

@@ -155,13 +155,18 @@ extension PostgresTimestamp: PostgresDecodable {
             let micros = try cell.integer(width: 8)
             // ±infinity are stored as Int64.max/min; they have no instant.
             guard micros != .max, micros != .min else { throw cell.error("is infinite and has no instant") }
-            self.init(microsecondsSinceUnixEpoch: micros + Self.postgresEpochOffset)
+            let (unix, overflow) = micros.addingReportingOverflow(Self.postgresEpochOffset)
+            guard !overflow else { throw cell.error("is beyond the instants PostgresTimestamp can hold") }
+            self.init(microsecondsSinceUnixEpoch: unix)
         case .date:
             let days = try cell.integer(width: 4)
             guard days != Int64(Int32.max), days != Int64(Int32.min) else {
                 throw cell.error("is infinite and has no instant")
             }
-            self.init(microsecondsSinceUnixEpoch: days * 86_400_000_000 + Self.postgresEpochOffset)
+            let (micros, overflow1) = days.multipliedReportingOverflow(by: 86_400_000_000)
+            let (unix, overflow2) = micros.addingReportingOverflow(Self.postgresEpochOffset)
+            guard !overflow1, !overflow2 else { throw cell.error("is beyond the instants PostgresTimestamp can hold") }
+            self.init(microsecondsSinceUnixEpoch: unix)
         default: throw cell.unsupported(PostgresTimestamp.self)
         }
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An error from the PostgreSQL client: a server error with its SQLSTATE, or a client-side failure.
 ///
 /// `description` is one sentence that is safe to show a person: it carries the server's primary message but never
@@ -63,15 +65,21 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
     public var description: String {
         switch code {
         case .connectionFailed:
-            return "Could not connect to PostgreSQL (\(message)); check the database URL and that the server is up."
+            return "Could not connect to PostgreSQL (\(firstClause)); check the database URL and that the server is up."
         case .connectionLost:
-            return "The connection to PostgreSQL was lost (\(message)); the next use reconnects."
+            return "The connection to PostgreSQL was lost (\(firstClause)); the next use reconnects."
         case .server, .queryCanceled:
             if let sqlState { return "PostgreSQL error \(sqlState): \(message)." }
             return "PostgreSQL error: \(message)."
         default:
             return message.hasSuffix(".") ? message : message + "."
         }
+    }
+
+    /// libpq's messages run to several lines and sentences; a one-sentence description keeps the first.
+    private var firstClause: String {
+        let first = message.split(separator: ";", maxSplits: 1).first.map(String.init) ?? message
+        return first.trimmingCharacters(in: CharacterSet(charactersIn: ". "))
     }
 
     public var debugDescription: String {

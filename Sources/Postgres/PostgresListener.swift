@@ -39,6 +39,7 @@ public final class PostgresListener: Sendable {
     private let stopped = Atomic<Bool>(false)
     private let finished = Mutex<CheckedContinuation<Void, Never>?>(nil)
     private let done = Atomic<Bool>(false)
+    private let noticeSink: NoticeSink
 
     /// Listens on `channels` for the duration of `body`. Returns once the LISTENs are in place, so a NOTIFY sent
     /// after `body` starts is never missed; throws if the first connection fails.
@@ -57,7 +58,8 @@ public final class PostgresListener: Sendable {
         }
     }
 
-    private init(bufferSize: Int) throws {
+    private init(bufferSize: Int, logger: Logger) throws {
+        noticeSink = NoticeSink(logger: logger)
         (events, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(bufferSize))
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else {
@@ -69,7 +71,7 @@ public final class PostgresListener: Sendable {
     private static func start(
         _ configuration: PostgresConfiguration, _ channels: [String], _ logger: Logger, _ bufferSize: Int
     ) async throws -> PostgresListener {
-        let listener = try PostgresListener(bufferSize: bufferSize)
+        let listener = try PostgresListener(bufferSize: bufferSize, logger: logger)
         // The first connection is made on the listener's thread too, and its outcome handed back here.
         let first: UnsafeHandle = try await withCheckedThrowingContinuation { ready in
             let thread = Thread {
@@ -123,6 +125,7 @@ public final class PostgresListener: Sendable {
 
     private func connectAndListen(_ configuration: PostgresConfiguration, _ channels: [String]) throws -> UnsafeHandle {
         let conn = try PostgresConnection.connectHandle(configuration)
+        noticeSink.attach(to: conn)
         for channel in channels {
             guard let quoted = PQescapeIdentifier(conn, channel, channel.utf8.count) else {
                 PQfinish(conn)

@@ -137,3 +137,25 @@ struct QueueCommandTests {
         await db.drop()
     }
 }
+
+@Suite("Queue depth at scale")
+struct QueueDepthPlanTests {
+    @Test("queue depth reads the last minute of deliveries through its index, never the whole history")
+    func depthNeverScansHistory() async throws {
+        let db = try await MigrationDatabase.migrated()
+        let conn = try await db.connect()
+        let customer = try await Seed.customers(1, on: conn)[0]
+        try await conn.query("""
+            INSERT INTO deliveries (job_id, idempotency_key, customer_id, channel, outcome, finished_at)
+            SELECT g, 'old-' || g, $1, 'email', 'sent', now() - interval '30 days' + g * interval '1 second'
+            FROM generate_series(1, 200000) g
+            """, [customer])
+        try await conn.executeScript("ANALYZE deliveries")
+        let plan = try await conn.query("EXPLAIN (FORMAT TEXT) " + QueueDepth.summarySQL)
+            .map { try $0.decode(String.self, at: 0) }.joined(separator: "\n")
+        #expect(plan.contains("deliveries_finished"), "plan:\n\(plan)")
+        #expect(!plan.contains("Seq Scan on deliveries"), "plan:\n\(plan)")
+        await conn.close()
+        await db.drop()
+    }
+}

@@ -1,1 +1,0 @@
-// The steady-load benchmark arrives here.
