@@ -79,6 +79,7 @@ let package = Package(
             dependencies: [
                 "Postgres", "CicloQueue", "CicloWorker", "CicloSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/ClientBench",
             swiftSettings: strict

@@ -127,7 +127,7 @@ struct StatementFigure {
         table.note("commit (an fsync with --durable). In a pipeline, the statements up to the Sync form one implicit")
         table.note("transaction: our pipeline() sends one Sync per call, pgbench one at \\endpipeline, so each commits")
         table.note("once per batch. 'Write transactions' is the server's transaction-id counter across the run (an")
-        table.note("autovacuum ANALYZE of the table can add one). One at a time is bound by the commit fsync, so on a")
+        table.note("autovacuum ANALYZE of the table can add a few). One at a time is bound by the commit fsync, so on a")
         table.note("shared disk its ratio is the least steady figure here.")
         table.note("pgbench figures are its tps (without connection time) x statements per script run.")
     }

@@ -25,7 +25,9 @@ extension PostgresConnection {
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws (cancellation included).
     ///
     /// Until it ends, the connection belongs to the calling task: another task's statement on it fails with
-    /// `.misuse`. A nested call makes a savepoint, so the inner part can fail alone.
+    /// `.misuse`. A nested call makes a savepoint, so the inner part can fail alone. Ownership travels with the
+    /// task-local scope, so child tasks of the body count as the owner; a `Task.detached` does not. Do not start
+    /// unstructured work in the body that could outlive it.
     public func withTransaction<T>(
         _ options: TransactionOptions = .init(), file: String = #fileID, line: Int = #line,
         _ body: (PostgresConnection) async throws -> T

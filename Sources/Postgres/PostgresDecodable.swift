@@ -92,6 +92,14 @@ extension Int32: PostgresDecodable {
     }
 }
 
+extension Int16: PostgresDecodable {
+    public init(postgresCell cell: PostgresCell) throws {
+        let value = try Int(postgresCell: cell)
+        guard let narrow = Int16(exactly: value) else { throw cell.error("value \(value) does not fit in Int16") }
+        self = narrow
+    }
+}
+
 extension Bool: PostgresDecodable {
     public init(postgresCell cell: PostgresCell) throws {
         guard cell.type == .bool, let byte = cell.nonNullBytes.first else { throw cell.unsupported(Bool.self) }

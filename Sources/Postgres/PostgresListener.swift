@@ -164,6 +164,9 @@ public final class PostgresListener: Sendable {
                 }
                 continue
             }
+            // Notifications that arrived with an earlier reply (a LISTEN, a reconnect) already sit in libpq's
+            // queue and would not wake poll(): hand them over first.
+            deliverQueued(live)
             var fds = [
                 pollfd(fd: PQsocket(live), events: Int16(POLLIN), revents: 0),
                 pollfd(fd: wakePipe.read, events: Int16(POLLIN), revents: 0),
@@ -179,16 +182,20 @@ public final class PostgresListener: Sendable {
                 conn = nil
                 continue
             }
-            while let notify = PQnotifies(live) {
-                continuation.yield(.notification(PostgresNotification(
-                    channel: String(cString: notify.pointee.relname),
-                    payload: String(cString: notify.pointee.extra),
-                    senderPID: notify.pointee.be_pid)))
-                PQfreemem(notify)
-            }
+            deliverQueued(live)
         }
         if let conn { PQfinish(conn) }
         markFinished()
+    }
+
+    private func deliverQueued(_ conn: OpaquePointer) {
+        while let notify = PQnotifies(conn) {
+            continuation.yield(.notification(PostgresNotification(
+                channel: String(cString: notify.pointee.relname),
+                payload: String(cString: notify.pointee.extra),
+                senderPID: notify.pointee.be_pid)))
+            PQfreemem(notify)
+        }
     }
 
     /// Sleeps up to `timeoutMs`, returning true if woken to stop.

@@ -54,16 +54,39 @@ extension PostgresTimestamp: PostgresEncodable {
     public static var postgresType: PostgresDataType { .timestamptz }
     public static var postgresArrayType: PostgresDataType? { .timestamptzArray }
     public func postgresText() -> String? {
+        // Digits go straight into a fixed buffer: COPY formats a timestamp per row, and building the text out of
+        // padded substrings cost more than everything else in a row together.
         let c = civil()
-        func pad(_ v: Int64, _ width: Int) -> String {
-            let s = String(v)
-            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-        }
-        // Years before 1 AD are written "YYYY-MM-DD ... BC", as PostgreSQL's input function expects.
         let bc = c.year <= 0
-        let year = bc ? 1 - c.year : c.year
-        let time = "\(pad(c.seconds / 3600, 2)):\(pad(c.seconds / 60 % 60, 2)):\(pad(c.seconds % 60, 2)).\(pad(c.micros, 6))"
-        return "\(pad(year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2)) \(time)+00\(bc ? " BC" : "")"
+        var year = bc ? 1 - c.year : c.year
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        var yearDigits: [UInt8] = []
+        repeat {
+            yearDigits.append(UInt8(ascii: "0") + UInt8(year % 10))
+            year /= 10
+        } while year > 0
+        while yearDigits.count < 4 { yearDigits.append(UInt8(ascii: "0")) }
+        out.append(contentsOf: yearDigits.reversed())
+        func two(_ v: Int64) {
+            out.append(UInt8(ascii: "0") + UInt8(v / 10))
+            out.append(UInt8(ascii: "0") + UInt8(v % 10))
+        }
+        out.append(UInt8(ascii: "-")); two(c.month)
+        out.append(UInt8(ascii: "-")); two(c.day)
+        out.append(UInt8(ascii: " ")); two(c.seconds / 3600)
+        out.append(UInt8(ascii: ":")); two(c.seconds / 60 % 60)
+        out.append(UInt8(ascii: ":")); two(c.seconds % 60)
+        out.append(UInt8(ascii: "."))
+        var divisor: Int64 = 100_000
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(c.micros / divisor % 10))
+            divisor /= 10
+        }
+        out.append(contentsOf: Array("+00".utf8))
+        // Years before 1 AD are written "... BC", as PostgreSQL's input function expects.
+        if bc { out.append(contentsOf: Array(" BC".utf8)) }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
