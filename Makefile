@@ -7,7 +7,7 @@ DB_PORT ?= 54329
 SWIFT   ?= swift
 PG_BIN  := $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 
-.PHONY: help deps build release test db db-stop psql migrate bench-client bench-queue clean
+.PHONY: help deps build release test db db-stop psql migrate bench-client bench-queue bench-render clean
 
 help:
 	@echo "make test          build and run the tests against a throwaway PostgreSQL"
@@ -17,6 +17,7 @@ help:
 	@echo "make migrate       apply schema/ to it"
 	@echo "make bench-client  client benchmark beside pgbench and psql on the same server"
 	@echo "make bench-queue   queue drain, pickup latency and enqueue beside pgbench on the same SQL"
+	@echo "make bench-render  rendering throughput per channel beside the drain rate"
 
 deps:
 	@scripts/deps.sh
@@ -49,6 +50,9 @@ bench-client: release
 
 bench-queue: release
 	scripts/with-test-db.sh --durable .build/release/ciclo-bench queue
+
+bench-render: release
+	scripts/with-test-db.sh --durable .build/release/ciclo-bench render
 
 clean:
 	rm -rf .build

@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // The C shim over libpq. Only the Postgres module imports it.
@@ -52,6 +54,36 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Rendering messages for each channel: templates, MIME email, SMS encoding, push and webhook payloads.
+        // Pure domain: no database, no network.
+        .target(
+            name: "CicloChannels",
+            dependencies: [
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // libcurl, with non-variadic wrappers for Swift. Only CicloTransports imports it.
+        .target(
+            name: "CCurl",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        // Handing rendered messages to providers: SMTP and HTTP through libcurl, and a file outbox.
+        .target(
+            name: "CicloTransports",
+            dependencies: ["CCurl", "CicloChannels", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // The worker's job handler for real channels: loads the customer and template, renders, delivers.
+        .target(
+            name: "CicloDelivery",
+            dependencies: [
+                "CicloChannels", "CicloTransports", "CicloQueue", "CicloWorker", "Postgres",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // Load generators behind `ciclo bench ...`: steady producer-plus-consumer runs for side-by-side comparisons.
         .target(
             name: "CicloBench",
@@ -66,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "ciclo",
             dependencies: [
-                "Postgres", "CicloSchema", "CicloQueue", "CicloWorker", "CicloBench",
+                "Postgres", "CicloSchema", "CicloQueue", "CicloWorker", "CicloBench", "CicloDelivery",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -77,7 +109,7 @@ let package = Package(
         .executableTarget(
             name: "ciclo-bench",
             dependencies: [
-                "Postgres", "CicloQueue", "CicloWorker", "CicloSchema",
+                "Postgres", "CicloQueue", "CicloWorker", "CicloSchema", "CicloChannels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -90,6 +122,13 @@ let package = Package(
             name: "CicloTestSupport",
             dependencies: ["CicloSchema", "Postgres"],
             path: "Tests/CicloTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CicloChannelsTests", dependencies: ["CicloChannels", "CicloTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CicloTransportsTests",
+            dependencies: ["CicloTransports", "CicloChannels", "CicloTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what Ciclo needs from Debian's packages, and only what is missing:
-# libpq and pkg-config to build, the PostgreSQL server for tests and the demo, pgbench for benchmarks.
+# Installs what Ciclo needs, and only what is missing: from Debian's packages libpq, libcurl (SMTP and HTTP
+# transports) and pkg-config to build, the PostgreSQL server for tests and the demo, pgbench for benchmarks;
+# from PyPI the Python test helpers (aiosmtpd, a real SMTP server for the transport tests).
 set -euo pipefail
 
 missing=()
@@ -9,13 +10,21 @@ command -v pkg-config >/dev/null || missing+=(pkg-config)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing+=(postgresql)
 command -v pgbench >/dev/null || missing+=(postgresql-client)
 command -v psql >/dev/null || missing+=(postgresql-client)
+pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev)
+command -v python3 >/dev/null || missing+=(python3 python3-pip)
 
-if [ ${#missing[@]} -eq 0 ]; then
-    exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "deps: installing ${missing[*]}" >&2
+    SUDO=""
+    if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "deps: installing ${missing[*]}" >&2
-SUDO=""
-if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# Python test helpers, pinned, into the user's site-packages (no virtualenv to activate).
+if ! python3 -c "import aiosmtpd" 2>/dev/null; then
+    echo "deps: installing aiosmtpd from PyPI" >&2
+    python3 -m pip install --quiet --disable-pip-version-check "aiosmtpd==1.4.6" \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "aiosmtpd==1.4.6"
+fi

@@ -12,7 +12,7 @@ struct CicloBench: AsyncParsableCommand {
             The server comes from CICLO_DATABASE_URL (unset: libpq's PG* variables). Run through
             scripts/with-test-db.sh --durable, as `make bench-client` does, for a throwaway server.
             """,
-        subcommands: [ClientBench.self, QueueBench.self]
+        subcommands: [ClientBench.self, QueueBench.self, RenderBench.self]
     )
 }
 
@@ -76,52 +76,49 @@ struct ClientBench: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let target = try BenchTarget(environment: environment)
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("ciclo-bench-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: work) }
-        let tools = ExternalTools(
-            pgbench: try ExternalTools.locate("pgbench", explicit: pgbench, environment: environment),
-            psql: try ExternalTools.locate("psql", explicit: psql, environment: environment),
-            target: target, workDirectory: work, grace: .seconds(timeLimit))
+        try await ExternalTools.withTools(
+            target: target, environment: environment, pgbench: pgbench, psql: psql, grace: .seconds(timeLimit)
+        ) { tools in
 
-        let started = ContinuousClock.now
-        let loadBefore = Self.loadAverage()
-        var table = ResultTable()
-        let serverVersion = try await target.withConnection("ciclo-bench-admin") { admin in
-            let version = try await admin.query("SHOW server_version").scalar(String.self)
-            let fsync = try await admin.query("SHOW fsync").scalar(String.self)
-            let commit = try await admin.query("SHOW synchronous_commit").scalar(String.self)
-            let warm = Duration.seconds(warmup)
-            if figures.contains(.select1) {
-                try await RoundTripFigure(target: target, tools: tools, seconds: seconds, warmup: warm,
-                                          maxOperations: maxOperations, rounds: rounds).run(into: &table)
+            let started = ContinuousClock.now
+            let loadBefore = Self.loadAverage()
+            var table = ResultTable()
+            let serverVersion = try await target.withConnection("ciclo-bench-admin") { admin in
+                let version = try await admin.query("SHOW server_version").scalar(String.self)
+                let fsync = try await admin.query("SHOW fsync").scalar(String.self)
+                let commit = try await admin.query("SHOW synchronous_commit").scalar(String.self)
+                let warm = Duration.seconds(warmup)
+                if figures.contains(.select1) {
+                    try await RoundTripFigure(target: target, tools: tools, seconds: seconds, warmup: warm,
+                                              maxOperations: maxOperations, rounds: rounds).run(into: &table)
+                }
+                if figures.contains(.copy) {
+                    try await CopyFigure(target: target, tools: tools, rowCount: copyRows, timeLimit: .seconds(timeLimit),
+                               rounds: rounds)
+                        .run(into: &table, admin: admin)
+                    try await admin.executeScript("DROP TABLE IF EXISTS \(CopyFigure.clientTable), \(CopyFigure.psqlTable)")
+                }
+                if figures.contains(.insert) {
+                    try await StatementFigure(target: target, tools: tools, seconds: seconds, warmup: warm,
+                                              maxOperations: maxOperations, rounds: rounds)
+                        .run(into: &table, admin: admin, batches: batchSizes)
+                    try await admin.executeScript("DROP TABLE IF EXISTS \(StatementFigure.table)")
+                }
+                return "PostgreSQL \(version) (fsync=\(fsync), synchronous_commit=\(commit))"
             }
-            if figures.contains(.copy) {
-                try await CopyFigure(target: target, tools: tools, rowCount: copyRows, timeLimit: .seconds(timeLimit),
-                           rounds: rounds)
-                    .run(into: &table, admin: admin)
-                try await admin.executeScript("DROP TABLE IF EXISTS \(CopyFigure.clientTable), \(CopyFigure.psqlTable)")
-            }
-            if figures.contains(.insert) {
-                try await StatementFigure(target: target, tools: tools, seconds: seconds, warmup: warm,
-                                          maxOperations: maxOperations, rounds: rounds)
-                    .run(into: &table, admin: admin, batches: batchSizes)
-                try await admin.executeScript("DROP TABLE IF EXISTS \(StatementFigure.table)")
-            }
-            return "PostgreSQL \(version) (fsync=\(fsync), synchronous_commit=\(commit))"
+            let pgbenchVersion = await tools.version(tools.pgbench)
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+
+            print("ciclo-bench client: \(target.description), \(serverVersion)")
+            print("client libpq \(PostgresConnection.libpqVersion); reference \(pgbenchVersion), \(tools.psql); \(cores) cores")
+            print("\(rounds) alternating round(s) per figure, best round kept; each timed run \(seconds) s after \(warmup) s warm-up")
+            print("ratio = client / reference (higher is better unless marked); load average \(loadBefore) before, \(Self.loadAverage()) after")
+            print("")
+            print(table.render())
+            print("")
+            print("Note: this machine is shared and noisy, so absolute figures move from run to run; the ratios, whose")
+            print("two sides ran back to back on the same server, count more than the absolute numbers.")
+            print("Total time \(ResultTable.format((ContinuousClock.now - started).seconds, decimals: 1)) s.")
         }
-        let pgbenchVersion = await tools.version(tools.pgbench)
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-
-        print("ciclo-bench client: \(target.description), \(serverVersion)")
-        print("client libpq \(PostgresConnection.libpqVersion); reference \(pgbenchVersion), \(tools.psql); \(cores) cores")
-        print("\(rounds) alternating round(s) per figure, best round kept; each timed run \(seconds) s after \(warmup) s warm-up")
-        print("ratio = client / reference (higher is better unless marked); load average \(loadBefore) before, \(Self.loadAverage()) after")
-        print("")
-        print(table.render())
-        print("")
-        print("Note: this machine is shared and noisy, so absolute figures move from run to run; the ratios, whose")
-        print("two sides ran back to back on the same server, count more than the absolute numbers.")
-        print("Total time \(ResultTable.format((ContinuousClock.now - started).seconds, decimals: 1)) s.")
     }
 }

@@ -10,6 +10,22 @@ struct ExternalTools: Sendable {
     /// Extra time a child gets beyond what it was asked to run for, before it is terminated.
     let grace: Duration
 
+    /// pgbench and psql located as `locate` does, with a fresh work directory that `body` may fill; the directory
+    /// is removed afterwards whatever happens.
+    static func withTools<T>(
+        target: BenchTarget, environment: [String: String], pgbench: String? = nil, psql: String? = nil,
+        grace: Duration, _ body: (ExternalTools) async throws -> T
+    ) async throws -> T {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("ciclo-bench-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let tools = ExternalTools(
+            pgbench: try locate("pgbench", explicit: pgbench, environment: environment),
+            psql: try locate("psql", explicit: psql, environment: environment),
+            target: target, workDirectory: work, grace: grace)
+        return try await body(tools)
+    }
+
     /// The first executable found: an explicit path, the server's bin directory, then /usr/bin and PATH.
     static func locate(_ name: String, explicit: String?, environment: [String: String]) throws -> String {
         var candidates: [String] = []

@@ -31,47 +31,42 @@ struct QueueBench: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let target = try BenchTarget(environment: environment)
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("ciclo-bench-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: work) }
-        let tools = ExternalTools(
-            pgbench: try ExternalTools.locate("pgbench", explicit: nil, environment: environment),
-            psql: try ExternalTools.locate("psql", explicit: nil, environment: environment),
-            target: target, workDirectory: work, grace: .seconds(timeLimit))
-        let cicloPath = ciclo ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("ciclo").path
-        guard FileManager.default.isExecutableFile(atPath: cicloPath) else {
-            throw BenchError("the ciclo executable is not at \(cicloPath); build it or pass --ciclo")
-        }
+        try await ExternalTools.withTools(target: target, environment: environment, grace: .seconds(timeLimit)) { tools in
+            let cicloPath = ciclo ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+                .deletingLastPathComponent().appendingPathComponent("ciclo").path
+            guard FileManager.default.isExecutableFile(atPath: cicloPath) else {
+                throw BenchError("the ciclo executable is not at \(cicloPath); build it or pass --ciclo")
+            }
 
-        let started = ContinuousClock.now
-        var table = ResultTable()
-        let header = try await target.withConnection("ciclo-bench-admin") { admin in
-            let schema = MigrationLoader.locate(explicit: environment["CICLO_SCHEMA_DIR"], executable: cicloPath)
-            _ = try await Migrator(connection: admin, logger: BenchTarget.logger)
-                .migrate(try MigrationLoader.load(from: schema))
-            let setup = QueueSetup(admin: admin, customers: 10_000)
-            try await setup.seedCustomers()
-            let drain = QueueDrainFigure(
-                target: target, tools: tools, setup: setup, ciclo: cicloPath, jobs: jobs, concurrency: concurrency,
-                batch: batch, timeLimit: .seconds(timeLimit))
-            try await drain.run(into: &table, workerCounts: workers)
-            try await QueueLatencyFigure(target: target, setup: setup, samples: latencySamples)
-                .run(into: &table)
-            try await QueueEnqueueFigure(target: target, setup: setup, jobs: jobs).run(into: &table)
-            let version = try await admin.query("SHOW server_version").scalar(String.self)
-            let fsync = try await admin.query("SHOW fsync").scalar(String.self)
-            return "PostgreSQL \(version) (fsync=\(fsync))"
+            let started = ContinuousClock.now
+            var table = ResultTable()
+            let header = try await target.withConnection("ciclo-bench-admin") { admin in
+                let schema = MigrationLoader.locate(explicit: environment["CICLO_SCHEMA_DIR"], executable: cicloPath)
+                _ = try await Migrator(connection: admin, logger: BenchTarget.logger)
+                    .migrate(try MigrationLoader.load(from: schema))
+                let setup = QueueSetup(admin: admin, customers: 10_000)
+                try await setup.seedCustomers()
+                let drain = QueueDrainFigure(
+                    target: target, tools: tools, setup: setup, ciclo: cicloPath, jobs: jobs, concurrency: concurrency,
+                    batch: batch, timeLimit: .seconds(timeLimit))
+                try await drain.run(into: &table, workerCounts: workers)
+                try await QueueLatencyFigure(target: target, setup: setup, samples: latencySamples)
+                    .run(into: &table)
+                try await QueueEnqueueFigure(target: target, setup: setup, jobs: jobs).run(into: &table)
+                let version = try await admin.query("SHOW server_version").scalar(String.self)
+                let fsync = try await admin.query("SHOW fsync").scalar(String.self)
+                return "PostgreSQL \(version) (fsync=\(fsync))"
+            }
+            print("ciclo-bench queue: \(target.description), \(header), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+            print("drain: \(jobs) jobs enqueued in advance, null transport, worker --concurrency \(concurrency) --batch \(batch);")
+            print("a job counts once its completion commits (deliveries.finished_at); ratio = ciclo / reference")
+            print("")
+            print(table.render())
+            print("")
+            print("Targets: drain at 0.60 of the pgbench ceiling or more; pickup p50 under 5 ms, p99 under 50 ms.")
+            print("Note: this machine is shared and noisy; the ratios (both sides measured in this run on this server)")
+            print("count more than the absolute figures. Total time \(ResultTable.format((ContinuousClock.now - started).seconds, decimals: 1)) s.")
         }
-        print("ciclo-bench queue: \(target.description), \(header), \(ProcessInfo.processInfo.activeProcessorCount) cores")
-        print("drain: \(jobs) jobs enqueued in advance, null transport, worker --concurrency \(concurrency) --batch \(batch);")
-        print("a job counts once its completion commits (deliveries.finished_at); ratio = ciclo / reference")
-        print("")
-        print(table.render())
-        print("")
-        print("Targets: drain at 0.60 of the pgbench ceiling or more; pickup p50 under 5 ms, p99 under 50 ms.")
-        print("Note: this machine is shared and noisy; the ratios (both sides measured in this run on this server)")
-        print("count more than the absolute figures. Total time \(ResultTable.format((ContinuousClock.now - started).seconds, decimals: 1)) s.")
     }
 }
 

@@ -29,7 +29,7 @@ struct QueueDrainFigure {
     private func drainWithWorkers(_ count: Int) async throws -> Double {
         try await setup.reset(enqueue: jobs)
         let start = try await setup.now()
-        let arguments = ["worker", "--drain", "--concurrency", String(concurrency), "--batch", String(batch)]
+        let arguments = ["worker", "--transport", "null", "--drain", "--concurrency", String(concurrency), "--batch", String(batch)]
         let outputs = try await withThrowingTaskGroup(of: ExternalTools.Output.self) { group in
             for _ in 0..<count { group.addTask { try await tools.run(ciclo, arguments, timeout: timeLimit) } }
             return try await group.reduce(into: []) { $0.append($1) }

@@ -41,11 +41,18 @@ public struct ClaimedJob: Sendable, Hashable {
     public var runAt: PostgresTimestamp
     /// nil when the customer may be contacted on this channel; otherwise why not (re-checked at claim time).
     public var blockedReason: String?
+    /// The customer's contact fields, locale, stage, persona and attributes, as they were at claim time.
+    public var customer: JSONB?
+    /// The campaign's key, name, kind and definition; nil for a send outside any campaign.
+    public var campaign: JSONB?
 
     public init(
         id: Int64, campaignID: Int64?, customerID: Int64, channel: String, idempotencyKey: String, priority: Int16,
-        attempt: Int, maxAttempts: Int, payload: JSONB, runAt: PostgresTimestamp, blockedReason: String?
+        attempt: Int, maxAttempts: Int, payload: JSONB, runAt: PostgresTimestamp, blockedReason: String?,
+        customer: JSONB? = nil, campaign: JSONB? = nil
     ) {
+        self.customer = customer
+        self.campaign = campaign
         self.id = id
         self.campaignID = campaignID
         self.customerID = customerID

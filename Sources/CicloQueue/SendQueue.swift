@@ -45,7 +45,8 @@ public struct SendQueue: Sendable {
 
     /// Locks up to $2 due jobs in the order of send_jobs_claim (priority DESC, run_at, id), skipping rows other
     /// workers hold, and leases them to $1 in the same statement. The attempt is counted at claim time, so a worker
-    /// that dies mid-send has still used it. Consent and suppression are re-checked here, just before delivery.
+    /// that dies mid-send has still used it. Consent and suppression are re-checked here, just before delivery, and
+    /// the customer and campaign a handler needs to render come back with the job, so rendering costs no round trip.
     public static let claimSQL = """
         WITH picked AS (
             SELECT id FROM send_jobs
@@ -68,7 +69,14 @@ public struct SendQueue: Sendable {
                         WHERE s.customer_id = j.customer_id AND s.channel = j.channel),
                       CASE WHEN NOT EXISTS (SELECT 1 FROM consents c WHERE c.customer_id = j.customer_id
                                               AND c.channel = j.channel AND c.granted)
-                           THEN 'no_consent' END)
+                           THEN 'no_consent' END),
+                  (SELECT jsonb_build_object(
+                              'external_id', c.external_id, 'email', c.email, 'phone', c.phone,
+                              'push_token', c.push_token, 'locale', c.locale, 'timezone', c.timezone,
+                              'stage', c.stage, 'persona', c.persona, 'attributes', c.attributes)
+                     FROM customers c WHERE c.id = j.customer_id),
+                  (SELECT jsonb_build_object('key', k.key, 'name', k.name, 'kind', k.kind, 'definition', k.definition)
+                     FROM campaigns k WHERE k.id = j.campaign_id)
         """
 
     /// Claims up to `limit` due jobs for `owner` with a lease of `lease`.
@@ -84,7 +92,7 @@ public struct SendQueue: Sendable {
                 channel: try row.decode(at: 3), idempotencyKey: try row.decode(at: 4),
                 priority: Int16(try row.decode(Int.self, at: 5)), attempt: try row.decode(at: 6),
                 maxAttempts: try row.decode(at: 7), payload: try row.decode(at: 8), runAt: try row.decode(at: 9),
-                blockedReason: try row.decode(at: 10))
+                blockedReason: try row.decode(at: 10), customer: try row.decode(at: 11), campaign: try row.decode(at: 12))
         }
     }
 
@@ -98,12 +106,12 @@ public struct SendQueue: Sendable {
             USING unnest($2::int8[], $3::text[], $4::text[], $5::text[]) AS r(id, outcome, reason, provider_message_id)
             WHERE j.id = r.id AND j.state = 'running' AND j.lease_owner = $1
             RETURNING j.id, j.idempotency_key, j.campaign_id, j.customer_id, j.channel, j.attempts, j.errors,
-                      r.outcome, r.reason, r.provider_message_id
+                      r.outcome, r.reason, r.provider_message_id, j.payload->>'variant' AS variant
         )
         INSERT INTO deliveries (job_id, idempotency_key, campaign_id, customer_id, channel, outcome, reason, attempts,
-                                errors, provider_message_id)
+                                errors, provider_message_id, variant)
         SELECT id, idempotency_key, campaign_id, customer_id, channel, outcome, reason, attempts, errors,
-               provider_message_id
+               provider_message_id, variant
         FROM done
         RETURNING job_id
         """

@@ -5,7 +5,9 @@ import Foundation
 /// libpq calls block (network round trips, `poll()`), and blocking Swift's cooperative thread pool starves every
 /// other task in the process. Each connection therefore owns a thread of its own, and the connection actor's jobs
 /// run there: a blocking libpq call only ever blocks its own connection's thread.
-final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
+///
+/// It is also a task executor, so a task can prefer it (`Task(executorPreference:)`) and run on that thread too.
+final class ThreadExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
     // `jobs` and `stopping` are guarded by `condition`; that lock is why this type can be @unchecked Sendable.
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
@@ -51,7 +53,7 @@ final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
             swap(&batch, &jobs)
             condition.unlock()
             for job in batch {
-                job.runSynchronously(on: asUnownedSerialExecutor())
+                job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
             }
             batch.removeAll(keepingCapacity: true)
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CicloDelivery
 import CicloQueue
 import CicloWorker
 import Foundation
@@ -25,8 +26,10 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Lease length in seconds; heartbeats renew it every third.") var lease = 60.0
     @Option(help: "Seconds the jobs in flight get to finish after a shutdown signal.") var shutdownTimeout = 20.0
     @Flag(help: "Exit once nothing is due.") var drain = false
-    @Option(help: "Delivery transport. Only `null` (deliver nothing, report success) exists until channels land.")
-    var transport = "null"
+    @Option(help: "Delivery: `live` (SMTP and provider HTTP APIs from the environment), `file` (render every message into --outbox), or `null` (render nothing, report success; for benchmarks).")
+    var transport = "live"
+    @Option(help: "With --transport file: the folder messages are written to, one subfolder per channel.")
+    var outbox = ".ciclo/outbox"
     @Option(help: "With the null transport: milliseconds each job pretends to work.") var workMs = 0
 
     func validate() throws {
@@ -34,7 +37,9 @@ struct WorkerCommand: AsyncParsableCommand {
         guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
         guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
         guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout cannot be negative") }
-        guard transport == "null" else { throw ValidationError("--transport \(transport) is unknown; use null") }
+        guard ["live", "file", "null"].contains(transport) else {
+            throw ValidationError("--transport \(transport) is unknown; use live, file or null")
+        }
     }
 
     func run() async throws {
@@ -50,13 +55,31 @@ struct WorkerCommand: AsyncParsableCommand {
                 campaignID: campaignID, lease: .milliseconds(Int64(lease * 1000)),
                 shutdownTimeout: .milliseconds(Int64(shutdownTimeout * 1000)), drain: drain)
             let worker = Worker(
-                configuration: configuration, database: database, handler: NullTransport(work: .milliseconds(workMs)),
-                logger: logger)
+                configuration: configuration, database: database,
+                handler: try await handler(environment, database: database, logger: logger), logger: logger)
             let group = ServiceGroup(configuration: .init(
                 services: [.init(service: SecondSignalExit()), .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         }
+    }
+}
+
+extension WorkerCommand {
+    /// The job handler --transport names: the channel handler over live or file transports, or the null one.
+    func handler(_ environment: CicloEnvironment, database: PostgresConfiguration, logger: Logger) async throws
+        -> any JobHandler
+    {
+        if transport == "null" { return NullTransport(work: .milliseconds(workMs)) }
+        let delivery = try environment.deliveryConfiguration()
+        let transports = transport == "file"
+            ? environment.fileTransports(outbox: URL(fileURLWithPath: outbox), logger: logger)
+            : try environment.liveTransports(logger: logger)
+        var templateDatabase = database
+        templateDatabase.applicationName = "ciclo-worker-templates"
+        let templates = TemplateStore(
+            connection: try await PostgresConnection.connect(configuration: templateDatabase, logger: logger))
+        return ChannelHandler(configuration: delivery, transports: transports, templates: templates, logger: logger)
     }
 }
 

@@ -110,7 +110,7 @@ struct QueueCommandTests {
             == ["due=11", "running=1"], "the running job was not touched")
 
         // Due-now jobs complete; the scheduled-later ones and the leased one stay.
-        let worker = try await run(["worker", "--drain"], db)
+        let worker = try await run(["worker", "--transport", "null", "--drain"], db)
         #expect(worker.process.terminationStatus == 0)
         let left = try await conn.query("SELECT count(*)::int8 FROM send_jobs").scalar(Int.self)
         #expect(left == 4, "worker stderr: \(worker.stderr)")

@@ -21,7 +21,7 @@ struct WorkerProcessTests {
         let customers = try await Seed.customers(20_000, on: conn)
         try await Seed.jobs(for: customers, on: conn)
         let workers = try (0..<3).map { _ in
-            try CicloRun.start(["worker", "--drain", "--concurrency", "32", "--batch", "64"], url: db.url)
+            try CicloRun.start(["worker", "--transport", "null", "--drain", "--concurrency", "32", "--batch", "64"], url: db.url)
         }
         defer { workers.forEach { $0.stop() } }
         for worker in workers {
@@ -55,18 +55,18 @@ struct WorkerProcessTests {
         try await Seed.jobs(for: customers, on: conn)
         // The victim holds all five jobs, each pretending to work for a minute, under a 2 s lease.
         let victim = try CicloRun.start(
-            ["worker", "--concurrency", "5", "--work-ms", "60000", "--lease", "2"], url: db.url)
+            ["worker", "--transport", "null", "--concurrency", "5", "--work-ms", "60000", "--lease", "2"], url: db.url)
         defer { victim.stop() }
-        let held = try await waitFor(.seconds(20)) {
+        let held = try await eventually(.seconds(20)) {
             try await conn.query("SELECT count(*) = 5 FROM send_jobs WHERE state = 'running'").scalar(Bool.self)
         }
         #expect(held)
-        let rescuer = try CicloRun.start(["worker", "--concurrency", "5", "--lease", "2"], url: db.url)
+        let rescuer = try CicloRun.start(["worker", "--transport", "null", "--concurrency", "5", "--lease", "2"], url: db.url)
         defer { rescuer.stop() }
         try await Task.sleep(for: .milliseconds(500))
         let killedAt = ContinuousClock.now
         victim.signal(SIGKILL)
-        let rescued = try await waitFor(.seconds(20)) {
+        let rescued = try await eventually(.seconds(20)) {
             try await conn.query("SELECT count(*) = 5 FROM deliveries").scalar(Bool.self)
         }
         let elapsed = ContinuousClock.now - killedAt
@@ -90,9 +90,9 @@ struct WorkerProcessTests {
         let conn = try await db.connect()
         try await Seed.jobs(for: try await Seed.customers(40, on: conn), on: conn)
         let worker = try CicloRun.start(
-            ["worker", "--concurrency", "4", "--work-ms", "400", "--shutdown-timeout", "5"], url: db.url)
+            ["worker", "--transport", "null", "--concurrency", "4", "--work-ms", "400", "--shutdown-timeout", "5"], url: db.url)
         defer { worker.stop() }
-        #expect(try await waitFor(.seconds(20)) {
+        #expect(try await eventually(.seconds(20)) {
             try await conn.query("SELECT count(*) > 0 FROM deliveries").scalar(Bool.self)
         })
         let signalled = ContinuousClock.now
@@ -120,9 +120,9 @@ struct WorkerProcessTests {
         let conn = try await db.connect()
         try await Seed.jobs(for: try await Seed.customers(6, on: conn), on: conn)
         let worker = try CicloRun.start(
-            ["worker", "--concurrency", "6", "--work-ms", "60000", "--shutdown-timeout", "0.5"], url: db.url)
+            ["worker", "--transport", "null", "--concurrency", "6", "--work-ms", "60000", "--shutdown-timeout", "0.5"], url: db.url)
         defer { worker.stop() }
-        #expect(try await waitFor(.seconds(20)) {
+        #expect(try await eventually(.seconds(20)) {
             try await conn.query("SELECT count(*) = 6 FROM send_jobs WHERE state = 'running'").scalar(Bool.self)
         })
         let signalled = ContinuousClock.now
@@ -136,14 +136,5 @@ struct WorkerProcessTests {
         #expect(counter("released", in: worker.stderr) == 6)
         await conn.close()
         await db.drop()
-    }
-
-    func waitFor(_ timeout: Duration, _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return false
     }
 }

@@ -36,16 +36,6 @@ final class ScriptedHandler: JobHandler {
 
 @Suite("Worker retries")
 struct WorkerRetryTests {
-    /// Waits up to `timeout` for `condition`, polling the database.
-    func eventually(_ timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return false
-    }
-
     @Test("transient failures retry with backoff, permanent ones fail at once, exhausted ones fail with every error; retry and discard finish them")
     func retryPaths() async throws {
         let db = try await MigrationDatabase.migrated()

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+@testable import Postgres
 import Synchronization
 import Testing
 
@@ -85,7 +85,7 @@ final class EventInbox: Sendable {
     /// thread of its own, so the arrival times it records measure the listener, not how busy the cooperative pool
     /// is with the other tests running in parallel.
     func pump(_ events: AsyncStream<PostgresListenerEvent>) -> Task<Void, Never> {
-        let executor = DedicatedThreadExecutor(name: "test-inbox")
+        let executor = ThreadExecutor(name: "test-inbox")
         return Task(executorPreference: executor) { [self] in
             for await event in events {
                 let now = ContinuousClock.now
@@ -132,50 +132,6 @@ func attempt<T>(_ body: () async throws -> T) async -> Result<T, any Error> {
     do { return .success(try await body()) } catch { return .failure(error) }
 }
 
-/// A task executor with one thread of its own (the tests' counterpart of the client's connection threads).
-final class DedicatedThreadExecutor: TaskExecutor, @unchecked Sendable {
-    // `jobs` and `stopping` are guarded by `condition`.
-    private let condition = NSCondition()
-    private var jobs: [UnownedJob] = []
-    private var stopping = false
-
-    init(name: String) {
-        let thread = Thread { [self] in run() }
-        thread.name = name
-        thread.start()
-    }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        condition.lock()
-        jobs.append(job)
-        condition.signal()
-        condition.unlock()
-    }
-
-    /// Lets the thread exit once the queued jobs have run.
-    func shutdown() {
-        condition.lock()
-        stopping = true
-        condition.signal()
-        condition.unlock()
-    }
-
-    private func run() {
-        while true {
-            condition.lock()
-            while jobs.isEmpty && !stopping { condition.wait() }
-            if jobs.isEmpty {
-                condition.unlock()
-                return
-            }
-            let batch = jobs
-            jobs.removeAll()
-            condition.unlock()
-            for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
-        }
-    }
-}
 
 /// Timing checks share two cores with every other test running in parallel (worker processes, bulk COPY, the
 /// server's own backends), so one slow attempt proves nothing. Tries `measure` up to `attempts` times, pausing in

@@ -15,34 +15,30 @@ struct TimestampRangeTests {
     @Test("timestamptz after year 294247 gives .decoding instead of trapping")
     func farFutureTimestamp() async {
         await #expect(processExitsWith: .success, "the child trapped or decoded an impossible instant") {
-            let conn = try await TestDatabase.connect()
-            let rows = try await conn.query("SELECT '294276-12-31 23:59:59.999999+00'::timestamptz AS far")
-            do {
-                let value = try rows.single().decode(PostgresTimestamp.self, at: 0)
-                print("decoded as \(value.microsecondsSinceUnixEpoch)")
-                exit(Outcome.noError.rawValue)
-            } catch let error as PostgresError where error.code == .decoding {
-                // Expected.
-            } catch {
-                exit(Outcome.wrongError.rawValue)
-            }
+            await Self.decodeOutOfRange("SELECT '294276-12-31 23:59:59.999999+00'::timestamptz AS far")
         }
     }
 
     @Test("date after year 294247 gives .decoding instead of trapping")
     func farFutureDate() async {
         await #expect(processExitsWith: .success, "the child trapped or decoded an impossible instant") {
+            await Self.decodeOutOfRange("SELECT '5874897-12-31'::date AS far")
+        }
+    }
+
+    /// Runs in the exit test's child process: decodes an instant PostgresTimestamp cannot hold and exits with a
+    /// specific status unless that gave a `.decoding` error. A trap ends the child with a signal instead.
+    static func decodeOutOfRange(_ sql: String) async {
+        do {
             let conn = try await TestDatabase.connect()
-            let rows = try await conn.query("SELECT '5874897-12-31'::date AS far")
-            do {
-                let value = try rows.single().decode(PostgresTimestamp.self, at: 0)
-                print("decoded as \(value.microsecondsSinceUnixEpoch)")
-                exit(Outcome.noError.rawValue)
-            } catch let error as PostgresError where error.code == .decoding {
-                // Expected.
-            } catch {
-                exit(Outcome.wrongError.rawValue)
-            }
+            let rows = try await conn.query(sql)
+            let value = try rows.single().decode(PostgresTimestamp.self, at: 0)
+            print("decoded as \(value.microsecondsSinceUnixEpoch)")
+            exit(Outcome.noError.rawValue)
+        } catch let error as PostgresError where error.code == .decoding {
+            // Expected.
+        } catch {
+            exit(Outcome.wrongError.rawValue)
         }
     }
 

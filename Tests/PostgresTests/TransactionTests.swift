@@ -40,18 +40,7 @@ struct TransactionTests {
     func rollbackOnCancelWhileWaiting() async throws {
         let conn = try await TestDatabase.connect()
         try await TestDatabase.withTable("tx_cancel", "id int8", on: conn) { table throws in
-            let (inserted, signal) = AsyncStream<Void>.makeStream()
-            let task = Task {
-                defer { signal.finish() }
-                return try await conn.withTransaction { tx in
-                    try await tx.query("INSERT INTO \(table) VALUES (1)")
-                    signal.yield()
-                    try await Task.sleep(for: .seconds(30))
-                }
-            }
-            for await _ in inserted { break }
-            task.cancel()
-            let result = await task.result
+            let result = await cancelledTransaction(table, on: conn) { _ in try await Task.sleep(for: .seconds(30)) }
             #expect(throws: CancellationError.self) { try result.get() }
             #expect(try await TestDatabase.count(table, using: conn) == 0, "the same session sees no row: rolled back")
             #expect(try await TestDatabase.count(table) == 0)
@@ -62,24 +51,35 @@ struct TransactionTests {
     func rollbackOnCancelDuringStatement() async throws {
         let conn = try await TestDatabase.connect()
         try await TestDatabase.withTable("tx_cancel_stmt", "id int8", on: conn) { table throws in
-            let (inserted, signal) = AsyncStream<Void>.makeStream()
-            let task = Task {
-                defer { signal.finish() }
-                return try await conn.withTransaction { tx in
-                    try await tx.query("INSERT INTO \(table) VALUES (1)")
-                    signal.yield()
-                    try await tx.query("SELECT pg_sleep(30)")
-                }
+            let result = await cancelledTransaction(table, on: conn, settle: .milliseconds(200)) { tx in
+                try await tx.query("SELECT pg_sleep(30)")
             }
-            for await _ in inserted { break }
-            try await Task.sleep(for: .milliseconds(200))
-            task.cancel()
-            let result = await task.result
             let error = #expect(throws: PostgresError.self) { try result.get() }
             #expect(error?.code == .queryCanceled)
             #expect(try await TestDatabase.count(table, using: conn) == 0)
             #expect(try await TestDatabase.count(table) == 0)
         }
+    }
+
+    /// Runs a transaction that inserts a row and then `rest`, cancels its task once the row is in (and `settle`
+    /// has passed, so `rest` is under way), and returns how the task ended.
+    private func cancelledTransaction(
+        _ table: String, on conn: PostgresConnection, settle: Duration = .zero,
+        _ rest: @escaping @Sendable (PostgresConnection) async throws -> Void
+    ) async -> Result<Void, any Error> {
+        let (inserted, signal) = AsyncStream<Void>.makeStream()
+        let task = Task {
+            defer { signal.finish() }
+            try await conn.withTransaction { tx in
+                try await tx.query("INSERT INTO \(table) VALUES (1)")
+                signal.yield()
+                try await rest(tx)
+            }
+        }
+        for await _ in inserted { break }
+        if settle > .zero { try? await Task.sleep(for: settle) }
+        task.cancel()
+        return await task.result
     }
 
     @Test("a nested transaction is a savepoint: an inner failure undoes only the inner part")

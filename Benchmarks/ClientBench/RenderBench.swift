@@ -1,0 +1,124 @@
+import ArgumentParser
+import CicloChannels
+import CicloQueue
+import CicloSchema
+import CicloWorker
+import Foundation
+import Postgres
+
+/// `ciclo-bench render`: messages rendered per second per channel (template, message, encodings; no transport),
+/// beside the queue's drain rate measured in the same run on the same machine, since rendering must never be
+/// what limits a worker: the target is render at 10 times the drain or more.
+struct RenderBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render", abstract: "Rendering throughput per channel beside the queue's drain rate.")
+
+    @Option(help: "Messages rendered per channel.") var messages = 20_000
+    @Option(help: "Jobs drained for the reference.") var drainJobs = 50_000
+
+    func validate() throws {
+        guard (100...1_000_000).contains(messages) else { throw ValidationError("--messages must be 100 to 1,000,000") }
+        guard (1_000...1_000_000).contains(drainJobs) else { throw ValidationError("--drain-jobs must be 1,000 to 1,000,000") }
+    }
+
+    func run() async throws {
+        let samples = RenderSamples()
+        var table = ResultTable()
+        let drain = try await drainRate()
+        table.section("render, messages/s on one core, against the drain rate of one worker process")
+        for (channel, render) in samples.renderers {
+            // Every rendered message is checked for content, so the loop cannot be optimised away.
+            let clock = ContinuousClock()
+            let start = clock.now
+            var bytes = 0
+            for i in 0..<messages { bytes += try render(i) }
+            let rate = Double(messages) / (clock.now - start).seconds
+            guard bytes > messages else { throw BenchError("\(channel) rendered nothing") }
+            table.row("\(channel) (template + message) vs drain", client: rate, reference: drain)
+        }
+        table.note("target: every ratio 10 or more; drain: one in-process worker, null transport, \(drainJobs) jobs")
+        print("ciclo-bench render: \(messages) messages per channel, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        print("")
+        print(table.render())
+        print("")
+        print("Note: this machine is shared and noisy; the ratio counts more than the absolute figures.")
+    }
+
+    /// Jobs per second one worker drains with the null transport, on the server in CICLO_DATABASE_URL.
+    func drainRate() async throws -> Double {
+        let target = try BenchTarget(environment: ProcessInfo.processInfo.environment)
+        return try await target.withConnection("ciclo-bench-admin") { admin in
+            let schema = MigrationLoader.locate(explicit: ProcessInfo.processInfo.environment["CICLO_SCHEMA_DIR"])
+            _ = try await Migrator(connection: admin, logger: BenchTarget.logger).migrate(try MigrationLoader.load(from: schema))
+            let setup = QueueSetup(admin: admin, customers: 1_000)
+            try await setup.seedCustomers()
+            try await setup.reset(enqueue: drainJobs)
+            let start = try await setup.now()
+            let worker = Worker(
+                configuration: WorkerConfiguration(concurrency: 64, batchSize: 64, drain: true),
+                database: PostgresConfiguration(connectionString: target.connectionString, applicationName: "bench-drain"),
+                handler: NullTransport(), logger: BenchTarget.logger)
+            try await worker.run()
+            let (count, seconds) = try await setup.drained(since: start)
+            guard count == drainJobs else { throw BenchError("drained \(count) of \(drainJobs)") }
+            return Double(count) / max(seconds, 1e-6)
+        }
+    }
+}
+
+/// One compiled template per channel and a function that renders message `i` and returns its size in bytes.
+struct RenderSamples {
+    let renderers: [(String, (Int) throws -> Int)]
+
+    init() {
+        let variables = [
+            TemplateVariable("customer.first_name", default: "cliente"), TemplateVariable("offer_code"),
+            TemplateVariable("send.unsubscribe_url"), TemplateVariable("campaign.name", default: ""),
+        ]
+        let email = try! MessageTemplate(
+            name: "bench/email", parts: [
+                "subject": (.text, "{{customer.first_name}}, a sua oferta de verão: {{offer_code}} ☀️"),
+                "html": (.html, String(repeating: "<p>Olá {{customer.first_name}}, aproveite <b>{{offer_code}}</b> em todas as lojas. Até 50% de desconto!</p>\n", count: 20)
+                    + "<p><a href=\"{{send.unsubscribe_url}}\">Cancelar subscrição</a></p>"),
+            ], variables: variables)
+        let sms = try! MessageTemplate(
+            name: "bench/sms", parts: ["body": (.text, "Olá {{customer.first_name}}! Código {{offer_code}}: até 50% de desconto. Sair: {{send.unsubscribe_url}}")],
+            variables: variables)
+        let push = try! MessageTemplate(
+            name: "bench/push", parts: ["title": (.text, "{{customer.first_name}}, oferta!"), "body": (.text, "Use {{offer_code}} hoje")],
+            variables: variables)
+        let renderer = EmailRenderer(configuration: .init(messageIDDomain: "bench.example"))
+        let from = try! EmailAddress("Ciclo Loja <ofertas@bench.example>")
+        let gateway = SMSGateway(url: "http://127.0.0.1:9/sms")
+        let pushGateway = PushGateway(url: "http://127.0.0.1:9/push")
+        let webhook = WebhookEndpoint(url: "http://127.0.0.1:9/hook", secret: "bench-secret-0123456789")
+        func values(_ i: Int) -> [String: String] {
+            ["customer.first_name": "Ana \(i)", "offer_code": "VERAO\(i)", "send.unsubscribe_url": "https://ciclo.example/u/tok\(i)"]
+        }
+        renderers = [
+            ("email", { i in
+                let parts = try email.render(values(i)).get()
+                let message = EmailMessage(
+                    from: from, to: [try EmailAddress("ana\(i)@example.com")], subject: parts["subject"]!, html: parts["html"]!,
+                    idempotencyKey: "bench-\(i)", date: Date(), unsubscribe: ListUnsubscribe(url: "https://ciclo.example/u/\(i)"))
+                return try renderer.render(message).message.count
+            }),
+            ("sms", { i in
+                let parts = try sms.render(values(i)).get()
+                let phone = try PhoneNumber("+351912345678")
+                guard case .ready(let message) = SMSMessage.compose(text: parts["body"]!, to: phone, from: "Ciclo", policy: SMSPolicy())
+                else { throw BenchError("sms did not compose") }
+                return gateway.request(for: message, idempotencyKey: "bench-\(i)").body.count
+            }),
+            ("push", { i in
+                let parts = try push.render(values(i)).get()
+                let notification = PushNotification(title: parts["title"]!, body: parts["body"]!)
+                return try pushGateway.request(for: notification, deviceToken: "token-\(i)", idempotencyKey: "bench-\(i)").body.count
+            }),
+            ("webhook", { i in
+                let parts = try sms.render(values(i)).get()
+                return try webhook.request(json: parts, idempotencyKey: "bench-\(i)", now: Date()).body.count
+            }),
+        ]
+    }
+}

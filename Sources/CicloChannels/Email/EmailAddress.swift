@@ -1,0 +1,144 @@
+import Foundation
+
+/// An email address, with an optional display name, checked before anything is sent to it.
+///
+/// The address is what SMTP accepts without extensions: an ASCII dot-atom local part and a host name of at least
+/// two labels. An internationalised domain (`josé@café.example`'s right half) is converted to its IDNA A-label form
+/// (`xn--caf-dma.example`); a non-ASCII local part would need SMTPUTF8 and is refused. Quoted local parts and
+/// address literals (`user@[192.0.2.1]`) are legal in RFC 5322 but are refused too: real mailboxes do not use them,
+/// and typo'd customer data does.
+public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
+    /// The display name (any Unicode; encoded per RFC 2047 when rendered), its white space collapsed, or nil.
+    public let displayName: String?
+    /// The part before the `@`, as given (local parts may be case-sensitive).
+    public let localPart: String
+    /// The domain in ASCII: lowercased, with internationalised labels as IDNA A-labels (`xn--...`).
+    public let domain: String
+
+    /// The bare address (RFC 5322 addr-spec) for the SMTP envelope: `local@domain`.
+    public var address: String { "\(localPart)@\(domain)" }
+
+    /// The address as a person would write it, for logs: `Name <local@domain>`, unencoded.
+    public var description: String {
+        guard let displayName else { return address }
+        return "\(displayName) <\(address)>"
+    }
+
+    /// Parses `local@domain`, `<local@domain>`, `Name <local@domain>` or `"Name, Quoted" <local@domain>`.
+    public init(_ string: String) throws(EmailError) {
+        try Self.rejectLineBreaks(string, field: "email address")
+        let trimmed = string.trimmingCharacters(in: .whitespaces)
+        guard trimmed.hasSuffix(">"), let open = trimmed.lastIndex(of: "<") else {
+            try self.init(address: trimmed)
+            return
+        }
+        let inner = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
+        var name = trimmed[..<open].trimmingCharacters(in: .whitespaces)
+        if name.count >= 2, name.hasPrefix("\""), name.hasSuffix("\"") {
+            name = Self.unquote(String(name.dropFirst().dropLast()))
+        }
+        try self.init(address: inner, displayName: name)
+    }
+
+    /// Validates a bare address and keeps `displayName` (white space collapsed; empty means none).
+    public init(address: String, displayName: String? = nil) throws(EmailError) {
+        let address = address.trimmingCharacters(in: .whitespaces)
+        try Self.rejectControls(address, field: "email address", allowTab: true)
+        guard !address.isEmpty else {
+            throw EmailError(.emptyAddress, field: "email address", reason: "it is empty", value: address)
+        }
+        if address.unicodeScalars.contains(where: \.properties.isWhitespace) {
+            throw EmailError(.whitespace, field: "email address", reason: "it contains a space", value: address)
+        }
+        guard let at = address.lastIndex(of: "@") else {
+            throw EmailError(.missingAtSign, field: "email address", reason: "it has no @ sign", value: address)
+        }
+        let local = String(address[..<at])
+        let rawDomain = String(address[address.index(after: at)...])
+        try Self.validateLocalPart(local, address: address)
+        guard !rawDomain.isEmpty else {
+            throw EmailError(.invalidDomain, field: "email address", reason: "nothing follows the @", value: address)
+        }
+        let domain: String
+        do {
+            domain = try IDNA.toASCII(rawDomain)
+        } catch {
+            throw EmailError(
+                .invalidDomain, field: "email address", reason: "its domain \(error.reason)", value: address)
+        }
+        // RFC 5321's path limit of 256 octets includes the angle brackets, leaving 254 for the address.
+        guard local.utf8.count + 1 + domain.utf8.count <= 254 else {
+            throw EmailError(
+                .addressTooLong, field: "email address", reason: "it is longer than 254 characters",
+                value: address)
+        }
+        if let displayName {
+            try Self.rejectControls(displayName, field: "display name")
+        }
+        // Runs of spaces collapse: in a header's phrase, white space between words means one space anyway.
+        let name = displayName?.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        self.displayName = name?.isEmpty == false ? name : nil
+        self.localPart = local
+        self.domain = domain
+    }
+
+    /// RFC 5322 atext: the characters a dot-atom may hold besides dots.
+    private static let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~")
+
+    private static func validateLocalPart(_ local: String, address: String) throws(EmailError) {
+        func fail(_ reason: String, _ code: EmailError.Code = .invalidLocalPart) -> EmailError {
+            EmailError(code, field: "email address", reason: reason, value: address)
+        }
+        guard !local.isEmpty else { throw fail("nothing comes before the @") }
+        guard local.unicodeScalars.allSatisfy(\.isASCII) else {
+            throw fail("the part before the @ has non-ASCII characters, which need SMTPUTF8", .nonASCIILocalPart)
+        }
+        guard local.utf8.count <= 64 else {
+            throw fail("the part before the @ is over 64 characters", .localPartTooLong)
+        }
+        if local.hasPrefix("\"") { throw fail("quoted local parts are not accepted") }
+        if local.hasPrefix(".") || local.hasSuffix(".") {
+            throw fail("the part before the @ starts or ends with a dot")
+        }
+        if local.contains("..") { throw fail("the part before the @ has two dots in a row") }
+        if let bad = local.first(where: { $0 != "." && !atext.contains($0) }) {
+            throw fail("the character '\(bad)' is not allowed before the @")
+        }
+    }
+
+    /// CR and LF are checked on the raw input, before trimming, so that no line break can reach a header.
+    static func rejectLineBreaks(_ value: String, field: String) throws(EmailError) {
+        if value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
+            throw EmailError(
+                .headerInjection, field: field, reason: "it contains a line break (CR or LF)", value: value)
+        }
+    }
+
+    /// C0 controls, DEL and C1 controls have no place in a header; a tab does, but not in an address.
+    static func rejectControls(_ value: String, field: String, allowTab: Bool = false) throws(EmailError) {
+        try rejectLineBreaks(value, field: field)
+        let control = value.unicodeScalars.first { scalar in
+            (scalar.value < 0x20 && !(allowTab && scalar == "\t")) || (0x7F...0x9F).contains(scalar.value)
+        }
+        if let control {
+            let code = String(control.value, radix: 16, uppercase: true)
+            throw EmailError(
+                .controlCharacter, field: field, reason: "it contains the control character U+\(code)",
+                value: value)
+        }
+    }
+
+    private static func unquote(_ quoted: String) -> String {
+        var result = ""
+        var escaped = false
+        for character in quoted {
+            if !escaped && character == "\\" {
+                escaped = true
+                continue
+            }
+            result.append(character)
+            escaped = false
+        }
+        return result
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+
+/// One campaign email as the renderer takes it: addresses, content, the send's identity and the unsubscribe links.
+public struct EmailMessage: Sendable, Equatable {
+    public var from: EmailAddress
+    public var replyTo: EmailAddress?
+    /// The recipients; usually one customer. The envelope's RCPT TO list is the same addresses.
+    public var to: [EmailAddress]
+    /// Any Unicode; a line break in it is refused. Leading and trailing white space is dropped.
+    public var subject: String
+    public var html: String
+    /// The plain-text alternative; when nil or blank it is derived from `html`.
+    public var text: String?
+    /// The send's idempotency key: the Message-ID (and the MIME boundary) derive from it, so a retry is the same
+    /// message to every mail system that deduplicates on Message-ID.
+    public var idempotencyKey: String
+    /// The Date header's instant, written in UTC.
+    public var date: Date
+    public var unsubscribe: ListUnsubscribe?
+    /// Further headers (`X-Campaign`, `Feedback-ID`...), in order; they may not replace the ones the renderer writes.
+    public var headers: [EmailHeader]
+
+    public init(
+        from: EmailAddress, replyTo: EmailAddress? = nil, to: [EmailAddress], subject: String, html: String,
+        text: String? = nil, idempotencyKey: String, date: Date, unsubscribe: ListUnsubscribe? = nil,
+        headers: [EmailHeader] = []
+    ) {
+        self.from = from
+        self.replyTo = replyTo
+        self.to = to
+        self.subject = subject
+        self.html = html
+        self.text = text
+        self.idempotencyKey = idempotencyKey
+        self.date = date
+        self.unsubscribe = unsubscribe
+        self.headers = headers
+    }
+}
+
+/// How a recipient leaves the list: `List-Unsubscribe` (RFC 2369) and, when there is an https URL, one-click
+/// unsubscription by POST (RFC 8058), which Gmail and Yahoo require of bulk senders.
+public struct ListUnsubscribe: Sendable, Equatable {
+    /// An https URL that unsubscribes on a POST with body `List-Unsubscribe=One-Click`, without any other step.
+    public var url: String?
+    /// A `mailto:` URI, or a bare address that becomes one.
+    public var mailto: String?
+
+    public init(url: String? = nil, mailto: String? = nil) {
+        self.url = url
+        self.mailto = mailto
+    }
+}
+
+/// An extra header field. Its value is unstructured text, encoded per RFC 2047 when it is not ASCII.
+public struct EmailHeader: Sendable, Equatable, Hashable {
+    public var name: String
+    public var value: String
+
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+extension EmailMessage {
+    /// Headers that the renderer writes: an extra header with one of these names would duplicate or contradict it.
+    static let reservedHeaders: Set<String> = [
+        "from", "sender", "reply-to", "to", "cc", "bcc", "subject", "date", "message-id", "mime-version",
+        "content-type", "content-transfer-encoding", "list-unsubscribe", "list-unsubscribe-post", "return-path",
+    ]
+
+    /// Everything about the inputs that can be wrong, checked before a byte is written.
+    func validate() throws(EmailError) {
+        guard !to.isEmpty else {
+            throw EmailError(.noRecipients, field: "to", reason: "there are no recipients", value: "")
+        }
+        try EmailAddress.rejectControls(idempotencyKey, field: "idempotency key")
+        guard !idempotencyKey.isEmpty else {
+            throw EmailError(.emptyIdempotencyKey, field: "idempotency key", reason: "it is empty", value: "")
+        }
+        try EmailAddress.rejectControls(subject, field: "subject", allowTab: true)
+        guard !subject.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw EmailError(.emptySubject, field: "subject", reason: "it is empty", value: subject)
+        }
+        guard !html.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw EmailError(.emptyBody, field: "HTML body", reason: "it is empty", value: html)
+        }
+        for header in headers {
+            let field = "header \(header.name.debugDescription)"
+            try EmailAddress.rejectLineBreaks(header.name, field: field)
+            let isFieldName = header.name.utf8.allSatisfy { (0x21...0x7E).contains($0) && $0 != UInt8(ascii: ":") }
+            guard isFieldName, (1...76).contains(header.name.utf8.count) else {
+                throw EmailError(
+                    .invalidHeaderName, field: field,
+                    reason: "a name is 1 to 76 printable ASCII characters without a colon",
+                    value: header.name)
+            }
+            guard !Self.reservedHeaders.contains(header.name.lowercased()) else {
+                throw EmailError(
+                    .reservedHeader, field: field, reason: "the renderer writes this header itself",
+                    value: header.name)
+            }
+            try EmailAddress.rejectControls(header.value, field: field, allowTab: true)
+        }
+    }
+}
+
+extension ListUnsubscribe {
+    /// The header's URIs, checked: `<https://...>` then `<mailto:...>`.
+    func uris() throws(EmailError) -> [String] {
+        var uris: [String] = []
+        if let url {
+            try Self.check(url, field: "unsubscribe URL")
+            let components = URLComponents(string: url)
+            guard url.lowercased().hasPrefix("https://"), let host = components?.host, !host.isEmpty else {
+                throw EmailError(
+                    .invalidUnsubscribe, field: "unsubscribe URL",
+                    reason: "it must be an absolute https URL", value: url)
+            }
+            uris.append(url)
+        }
+        if let mailto {
+            try Self.check(mailto, field: "unsubscribe mailto")
+            let isURI = mailto.lowercased().hasPrefix("mailto:")
+            let rest = isURI ? String(mailto.dropFirst(7)) : mailto
+            let address = String(rest.prefix { $0 != "?" })
+            do {
+                let parsed = try EmailAddress(address: address)
+                uris.append("mailto:" + parsed.address + rest.dropFirst(address.count))
+            } catch {
+                throw error.with(field: "unsubscribe mailto")
+            }
+        }
+        return uris
+    }
+
+    /// A URI in angle brackets must be printable ASCII without spaces or brackets (RFC 3986 percent-encodes the
+    /// rest), and short enough for one header line.
+    private static func check(_ uri: String, field: String) throws(EmailError) {
+        try EmailAddress.rejectControls(uri, field: field)
+        guard uri.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") })
+        else {
+            throw EmailError(
+                .invalidUnsubscribe, field: field,
+                reason: "it has a space, a bracket or a non-ASCII character; percent-encode them",
+                value: uri)
+        }
+        guard uri.utf8.count <= HeaderWriter.longestUncuttableWord else {
+            throw EmailError(.valueTooLong, field: field, reason: "it is longer than 900 characters", value: uri)
+        }
+    }
+}

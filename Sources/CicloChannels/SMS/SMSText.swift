@@ -1,0 +1,67 @@
+import Foundation
+
+/// How an SMS text is encoded on the air.
+public enum SMSEncoding: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The GSM 03.38 7-bit alphabet: 160 septets in one message, 153 per part when concatenated.
+    case gsm7 = "GSM-7"
+    /// UTF-16 (UCS-2 as networks call it): 70 code units in one message, 67 per part when concatenated.
+    case ucs2 = "UCS-2"
+
+    /// Units one unconcatenated message carries.
+    public var singleSegmentCapacity: Int { self == .gsm7 ? 160 : 70 }
+    /// Units each part of a concatenated message carries; the rest of the part is the concatenation header.
+    public var concatenatedSegmentCapacity: Int { self == .gsm7 ? 153 : 67 }
+}
+
+/// A text as it will be sent by SMS: the final characters, their encoding and how many segments they take.
+public struct SMSText: Sendable, Hashable {
+    /// The text to send: composed (NFC), and transliterated when that was asked for and made it fit GSM-7.
+    public let text: String
+    public let encoding: SMSEncoding
+    /// Septets for GSM-7 (an extension character counts two), UTF-16 code units for UCS-2 (an emoji counts two).
+    public let units: Int
+    /// The number of messages the network bills for this text.
+    public let segments: Int
+
+    /// Chooses the encoding and counts the segments of `text`.
+    ///
+    /// The text is first composed (NFC) so that an "e" followed by a combining acute counts as the GSM-7 "é" it
+    /// displays as. With `transliterate`, characters GSM-7 lacks are replaced by their nearest GSM-7 spelling, but
+    /// only if that makes the whole text GSM-7: a text that needs UCS-2 anyway keeps its original accents.
+    public init(_ text: String, transliterate: Bool = false) {
+        let composed = text.precomposedStringWithCanonicalMapping
+        var chosen = composed
+        if transliterate, !GSM7.canEncode(composed) {
+            let plain = GSM7.transliterate(composed)
+            if GSM7.canEncode(plain) { chosen = plain }
+        }
+        self.text = chosen
+        if GSM7.canEncode(chosen) {
+            encoding = .gsm7
+            (units, segments) = Self.count(chosen.unicodeScalars.map { GSM7.septets(for: $0) ?? 1 }, in: .gsm7)
+        } else {
+            encoding = .ucs2
+            (units, segments) = Self.count(chosen.unicodeScalars.map { $0.utf16.count }, in: .ucs2)
+        }
+    }
+
+    /// Packs characters of the given sizes into segments. A character is never split between two parts: a GSM-7
+    /// escape and its code, or the two halves of a UTF-16 surrogate pair, must arrive in one part for the handset to
+    /// decode them, so a character that would straddle a boundary starts the next part and leaves a unit unused.
+    private static func count(_ sizes: [Int], in encoding: SMSEncoding) -> (units: Int, segments: Int) {
+        let total = sizes.reduce(0, +)
+        // An empty text is still one (empty) message if it is sent at all.
+        if total <= encoding.singleSegmentCapacity { return (total, 1) }
+        let capacity = encoding.concatenatedSegmentCapacity
+        var segments = 1
+        var used = 0
+        for size in sizes {
+            if used + size > capacity {
+                segments += 1
+                used = 0
+            }
+            used += size
+        }
+        return (total, segments)
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Mustache
+
+/// A variable a template may use, with the default that stands in when the send has no value for it.
+/// A variable with no default is required: without a value the send is suppressed (`render_failed`), so a
+/// half-empty message never goes out. An empty-string default makes a variable optional.
+public struct TemplateVariable: Sendable, Codable, Hashable {
+    public var name: String
+    public var defaultValue: String?
+
+    public init(_ name: String, default defaultValue: String? = nil) {
+        self.name = name
+        self.defaultValue = defaultValue
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case defaultValue = "default"
+    }
+}
+
+/// A template that did not compile: names the template, the line and, when it is about a variable, the variable.
+public struct TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var template: String
+    public var line: Int
+    public var variable: String?
+    public var problem: String
+
+    public var description: String {
+        let what = variable.map { "variable \"\($0)\": " } ?? ""
+        return "Template \(template), line \(line): \(what)\(problem)."
+    }
+}
+
+/// A send that cannot be rendered: the variables with neither a value nor a default.
+public struct RenderFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public var template: String
+    public var missing: [String]
+    public var description: String {
+        "Template \(template) cannot be rendered: no value and no default for \(missing.joined(separator: ", "))."
+    }
+    /// The suppression reason recorded for the send.
+    public static let reason = "render_failed"
+}
+
+/// The parts of one message (e.g. subject, html and text for email; body for SMS), compiled once and checked: every
+/// variable a part uses must be declared. Rendering is pure and thread-safe, so one compiled template serves every
+/// send of a variant.
+public struct MessageTemplate: Sendable {
+    /// How a part's values are escaped: HTML parts escape `{{x}}`, text parts (subjects, SMS, push) do not.
+    public enum PartKind: Sendable {
+        case html, text
+    }
+
+    public let name: String
+    public let variables: [TemplateVariable]
+    private let parts: [String: MustacheTemplate]
+    private let names: Set<String>
+
+    /// Compiles every part. `parts` maps a part name to its kind and source.
+    public init(name: String, parts: [String: (kind: PartKind, source: String)], variables: [TemplateVariable]) throws {
+        self.name = name
+        self.variables = variables
+        var declared: Set<String> = []
+        for variable in variables {
+            guard TemplateScanner.isValidName(variable.name) else {
+                throw TemplateError(template: name, line: 0, variable: variable.name,
+                                    problem: "is not a valid name (letters, digits, _ and dots between them)")
+            }
+            guard declared.insert(variable.name).inserted else {
+                throw TemplateError(template: name, line: 0, variable: variable.name, problem: "is declared twice")
+            }
+        }
+        var compiled: [String: MustacheTemplate] = [:]
+        for (part, (kind, source)) in parts.sorted(by: { $0.key < $1.key }) {
+            let partName = "\(name).\(part)"
+            for use in try TemplateScanner.variables(in: source, template: partName) where !declared.contains(use.name) {
+                throw TemplateError(template: partName, line: use.line, variable: use.name,
+                                    problem: "is used but not declared; declare it with a default, or pass it with every send")
+            }
+            // The pragma goes on the first line itself, so the parser's line numbers stay the source's.
+            let text = kind == .text ? "{{% CONTENT_TYPE: TEXT}}" + source : source
+            do {
+                compiled[part] = try MustacheTemplate(string: text)
+            } catch let error as MustacheTemplate.ParserError {
+                throw TemplateError(template: partName, line: error.context.lineNumber, variable: nil,
+                                    problem: "does not parse (\(error.error))")
+            }
+        }
+        self.parts = compiled
+        self.names = declared
+    }
+
+    /// The part names this template has.
+    public var partNames: [String] { parts.keys.sorted() }
+
+    /// Renders every part with `values`, falling back to each variable's default; fails, naming them, when a
+    /// declared variable has neither. Values for names the template does not declare are ignored.
+    public func render(_ values: [String: String]) -> Result<[String: String], RenderFailure> {
+        var resolved: [String: String] = [:]
+        var missing: [String] = []
+        for variable in variables {
+            if let value = values[variable.name] ?? variable.defaultValue {
+                resolved[variable.name] = value
+            } else {
+                missing.append(variable.name)
+            }
+        }
+        if !missing.isEmpty { return .failure(RenderFailure(template: name, missing: missing)) }
+        // An empty value is left out of the context, so `{{#x}}` treats it as absent, as Mustache users expect;
+        // `{{x}}` renders it as nothing either way.
+        let context = Self.nest(resolved.filter { !$0.value.isEmpty })
+        var output: [String: String] = [:]
+        for (part, template) in parts { output[part] = template.render(context) }
+        return .success(output)
+    }
+
+    /// Dotted names become nested dictionaries, so `{{customer.first_name}}` resolves as Mustache expects.
+    static func nest(_ flat: [String: String]) -> [String: Any] {
+        var root: [String: Any] = [:]
+        for (name, value) in flat {
+            let path = name.split(separator: ".").map(String.init)
+            root = insert(value, at: path[...], into: root)
+        }
+        return root
+    }
+
+    private static func insert(_ value: String, at path: ArraySlice<String>, into node: [String: Any]) -> [String: Any] {
+        var node = node
+        guard let head = path.first else { return node }
+        if path.count == 1 {
+            node[head] = value
+        } else {
+            let child = node[head] as? [String: Any] ?? [:]
+            node[head] = insert(value, at: path.dropFirst(), into: child)
+        }
+        return node
+    }
+}

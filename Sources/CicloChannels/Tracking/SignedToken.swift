@@ -1,0 +1,79 @@
+import Crypto
+import Foundation
+
+/// A token that carries a send and proves it was made by Ciclo: `base64url(JSON claims).base64url(HMAC-SHA256)`.
+/// Unsubscribe links, click redirects and open pixels carry one, so a forged or edited link is rejected and
+/// nothing is recorded from it.
+public struct SignedToken: Sendable, Equatable {
+    /// What a token says: which send, which customer and channel, and for clicks the URL it may redirect to.
+    public struct Claims: Sendable, Codable, Equatable {
+        /// The send's idempotency key.
+        public var key: String
+        public var customer: Int64
+        public var channel: String
+        /// `u` unsubscribe, `c` click, `o` open.
+        public var purpose: String
+        public var url: String?
+
+        public init(key: String, customer: Int64, channel: String, purpose: String, url: String? = nil) {
+            self.key = key
+            self.customer = customer
+            self.channel = channel
+            self.purpose = purpose
+            self.url = url
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case key = "k", customer = "c", channel = "ch", purpose = "p", url = "u"
+        }
+    }
+
+    public enum VerificationError: Error, Sendable, Equatable {
+        case malformed, badSignature, wrongPurpose
+    }
+
+    /// Signs claims with `secret`.
+    public static func sign(_ claims: Claims, secret: SymmetricKey) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = base64url((try? encoder.encode(claims)) ?? Data())
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: secret)
+        return body + "." + base64url(Data(mac))
+    }
+
+    /// Signs with a secret given as text (from configuration).
+    public static func sign(_ claims: Claims, secret: String) -> String {
+        sign(claims, secret: SymmetricKey(data: Data(secret.utf8)))
+    }
+
+    public static func verify(_ token: String, purpose: String, secret: String) throws(VerificationError) -> Claims {
+        try verify(token, purpose: purpose, secret: SymmetricKey(data: Data(secret.utf8)))
+    }
+
+    /// Checks the signature (in constant time) and the purpose, and returns the claims.
+    public static func verify(_ token: String, purpose: String, secret: SymmetricKey) throws(VerificationError)
+        -> Claims
+    {
+        let pieces = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard pieces.count == 2, let mac = decodeBase64url(String(pieces[1])),
+              let json = decodeBase64url(String(pieces[0]))
+        else { throw .malformed }
+        guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Data(pieces[0].utf8), using: secret) else {
+            throw .badSignature
+        }
+        guard let claims = try? JSONDecoder().decode(Claims.self, from: json) else { throw .malformed }
+        guard claims.purpose == purpose else { throw .wrongPurpose }
+        return claims
+    }
+
+    static func base64url(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decodeBase64url(_ text: String) -> Data? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        return Data(base64Encoded: base64)
+    }
+}

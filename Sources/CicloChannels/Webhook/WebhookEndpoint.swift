@@ -1,0 +1,111 @@
+import Crypto
+import Foundation
+
+/// A customer's or partner's HTTPS endpoint that receives signed JSON POSTs.
+///
+/// Each request carries `X-Ciclo-Timestamp` (Unix seconds) and `X-Ciclo-Signature: sha256=<hex>`, the HMAC-SHA256
+/// of `"<timestamp>.<body>"` keyed with the shared secret. Signing the timestamp with the body lets a receiver reject
+/// a replayed request even though its signature is genuine (see `WebhookSignature.verify`).
+public struct WebhookEndpoint: Sendable, Hashable {
+    public var url: String
+    /// The shared secret, from configuration; its UTF-8 bytes are the HMAC key.
+    public var secret: String
+    /// Extra headers every request carries.
+    public var headers: [HTTPHeader]
+
+    public init(url: String, secret: String, headers: [HTTPHeader] = []) {
+        self.url = url
+        self.secret = secret
+        self.headers = headers
+    }
+
+    /// The signed POST that delivers `body`, a JSON document, signed as of `now`.
+    public func request(body: Data, idempotencyKey: String, now: Date) throws(WebhookError) -> HTTPMessage {
+        guard !secret.isEmpty else {
+            throw WebhookError(.missingSecret, "The webhook has no signing secret; configure one for this endpoint.")
+        }
+        guard (try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed])) != nil else {
+            throw WebhookError(.invalidBody, "The webhook body is not valid JSON; check the template.")
+        }
+        let timestamp = WebhookSignature.unixSeconds(now)
+        let signature = WebhookSignature.sign(body: body, timestamp: timestamp, secret: secret)
+        return HTTPMessage(
+            url: url,
+            headers: [
+                HTTPHeader("Content-Type", "application/json"),
+                HTTPHeader("Idempotency-Key", idempotencyKey),
+                HTTPHeader(WebhookSignature.timestampHeader, String(timestamp)),
+                HTTPHeader(WebhookSignature.signatureHeader, signature),
+            ] + headers,
+            body: body, idempotencyKey: idempotencyKey)
+    }
+
+    /// Encodes `value` as the JSON body (keys sorted) and signs it.
+    public func request(
+        json value: some Encodable, idempotencyKey: String, now: Date
+    ) throws(WebhookError) -> HTTPMessage {
+        try request(body: ChannelJSON.encode(value), idempotencyKey: idempotencyKey, now: now)
+    }
+}
+
+/// The signature scheme shared by the sender and receivers.
+public enum WebhookSignature {
+    public static let timestampHeader = "X-Ciclo-Timestamp"
+    public static let signatureHeader = "X-Ciclo-Signature"
+    /// How far a request's timestamp may be from the receiver's clock before it counts as a replay.
+    public static let defaultTolerance: Duration = .seconds(300)
+
+    /// `"sha256=<lowercase hex HMAC-SHA256 of "<timestamp>.<body>">"`.
+    public static func sign(body: Data, timestamp: Int64, secret: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: signedBytes(body: body, timestamp: timestamp), using: SymmetricKey(data: Data(secret.utf8)))
+        return "sha256="
+            + mac.map { byte in
+                let hex = String(byte, radix: 16)
+                return hex.count == 1 ? "0" + hex : hex
+            }.joined()
+    }
+
+    static func signedBytes(body: Data, timestamp: Int64) -> Data {
+        var bytes = Data("\(timestamp).".utf8)
+        bytes.append(body)
+        return bytes
+    }
+
+    static func unixSeconds(_ date: Date) -> Int64 {
+        Int64(date.timeIntervalSince1970.rounded(.down))
+    }
+}
+
+/// A webhook that cannot be sent, or a received one that fails verification.
+public struct WebhookError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What was wrong. New codes may be added without breaking callers.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let description: String
+        private init(_ description: String) { self.description = description }
+
+        /// Sending: the endpoint has no secret to sign with.
+        public static let missingSecret = Code("missing_secret")
+        /// Sending: the body is not JSON.
+        public static let invalidBody = Code("invalid_body")
+        /// Verifying: the timestamp or signature header is absent.
+        public static let missingHeader = Code("missing_header")
+        /// Verifying: the timestamp is not a whole number of seconds.
+        public static let malformedTimestamp = Code("malformed_timestamp")
+        /// Verifying: the signature is not "sha256=" and 64 hex digits.
+        public static let malformedSignature = Code("malformed_signature")
+        /// Verifying: the signature does not match the body, timestamp and secret.
+        public static let signatureMismatch = Code("signature_mismatch")
+        /// Verifying: the timestamp is further from now than the tolerance.
+        public static let staleTimestamp = Code("stale_timestamp")
+    }
+
+    public let code: Code
+    public let message: String
+    public var description: String { message }
+
+    init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}

@@ -1,0 +1,158 @@
+import CicloChannels
+import CicloQueue
+import CicloWorker
+import Foundation
+import Logging
+import Postgres
+
+/// The worker's handler for real channels: finds the campaign's template for the job's variant and the customer's
+/// locale, renders it with the customer's and the send's values, builds the channel's message and hands it to the
+/// channel's transport. Every way a send can end is an outcome with a reason; nothing half-rendered goes out.
+public struct ChannelHandler: JobHandler {
+    let configuration: DeliveryConfiguration
+    let transports: DeliveryTransports
+    let templates: TemplateStore
+    let emailRenderer: EmailRenderer
+    let logger: Logger
+
+    public init(configuration: DeliveryConfiguration, transports: DeliveryTransports, templates: TemplateStore,
+                logger: Logger) {
+        self.configuration = configuration
+        self.transports = transports
+        self.templates = templates
+        self.emailRenderer = EmailRenderer(configuration: .init(messageIDDomain: configuration.messageIDDomain))
+        self.logger = logger
+    }
+
+    public func handle(_ job: ClaimedJob) async -> JobOutcome {
+        guard let channel = Channel(rawValue: job.channel) else {
+            return .failed(.permanent("channel \(job.channel) is not one Ciclo delivers on"))
+        }
+        guard let campaignID = job.campaignID else { return .suppressed(reason: RenderFailure.reason) }
+        let customer = SendVariables.json(job.customer) ?? [:]
+        let locale = SendVariables.scalar(customer["locale"]) ?? "en"
+        let entry: TemplateStore.Entry
+        switch await templates.template(campaignID: campaignID, variant: SendVariables.variant(of: job), locale: locale) {
+        case .success(let found): entry = found
+        case .failure(.unavailable(let why)): return .failed(.transient("templates unavailable: \(why)"))
+        case .failure(let why):
+            logger.warning("no usable template; send suppressed", metadata: ["job": "\(job.id)", "why": "\(why)"])
+            return .suppressed(reason: RenderFailure.reason)
+        }
+        let links = unsubscribeLinks(for: job)
+        let parts: [String: String]
+        switch entry.template.render(SendVariables.values(for: job, links: links)) {
+        case .success(let rendered): parts = rendered
+        case .failure(let failure):
+            logger.notice("render failed; send suppressed", metadata: ["job": "\(job.id)", "why": "\(failure)"])
+            return .suppressed(reason: RenderFailure.reason)
+        }
+        let settings = (try? SendVariables.definition(of: job)?.decode(CampaignDelivery.self)) ?? nil
+        switch channel {
+        case .email: return await sendEmail(job, customer: customer, parts: parts, links: links, settings: settings?.email)
+        case .sms: return await sendSMS(job, customer: customer, parts: parts, settings: settings?.sms)
+        case .push: return await sendPush(job, customer: customer, parts: parts)
+        case .webhook: return await sendWebhook(job, customer: customer, parts: parts)
+        }
+    }
+
+    /// The signed https unsubscribe link and the mailto, for templates (`send.unsubscribe_url`) and headers.
+    func unsubscribeLinks(for job: ClaimedJob) -> [String: String] {
+        let token = SignedToken.sign(
+            .init(key: job.idempotencyKey, customer: job.customerID, channel: job.channel, purpose: "u"),
+            secret: configuration.tokenSecret)
+        var links = ["unsubscribe_url": "\(configuration.publicBaseURL)/u/\(token)"]
+        if let mailbox = configuration.unsubscribeMailbox {
+            links["unsubscribe_mailto"] = "mailto:\(mailbox)?subject=unsubscribe%20\(token)"
+        }
+        return links
+    }
+
+    func sendEmail(_ job: ClaimedJob, customer: [String: JSONValue], parts: [String: String],
+                   links: [String: String], settings: CampaignDelivery.Email?) async -> JobOutcome {
+        guard let transport = transports.email else { return .failed(.permanent("no email transport is configured")) }
+        guard let address = SendVariables.scalar(customer["email"]), !address.isEmpty else {
+            return .suppressed(reason: "no_address")
+        }
+        do {
+            let message = EmailMessage(
+                from: try EmailAddress(settings?.from ?? configuration.defaultFrom),
+                replyTo: try settings?.replyTo.map { try EmailAddress($0) },
+                to: [try EmailAddress(address)], subject: parts["subject"] ?? "", html: parts["html"] ?? "",
+                text: parts["text"], idempotencyKey: job.idempotencyKey, date: Date(),
+                unsubscribe: ListUnsubscribe(url: links["unsubscribe_url"], mailto: links["unsubscribe_mailto"]),
+                headers: [EmailHeader("X-Ciclo-Campaign", SendVariables.scalar(SendVariables.json(job.campaign)?["key"]) ?? "")])
+            return Self.outcome(await transport.send(try emailRenderer.render(message)))
+        } catch {
+            // An invalid address (or header text) will not become valid by retrying.
+            return .failed(.permanent("email not sent: \(error)"))
+        }
+    }
+
+    func sendSMS(_ job: ClaimedJob, customer: [String: JSONValue], parts: [String: String],
+                 settings: CampaignDelivery.SMS?) async -> JobOutcome {
+        guard let transport = transports.sms, let gateway = configuration.smsGateway else {
+            return .failed(.permanent("no SMS gateway is configured"))
+        }
+        guard let raw = SendVariables.scalar(customer["phone"]), !raw.isEmpty else { return .suppressed(reason: "no_address") }
+        let phone: PhoneNumber
+        do {
+            phone = try PhoneNumber(raw, defaultCountryCode: configuration.smsDefaultCountryCode)
+        } catch {
+            return .failed(.permanent("phone number not usable: \(error)"))
+        }
+        var policy = configuration.smsPolicy
+        if let max = settings?.maxSegments { policy.maxSegments = max }
+        if let transliterate = settings?.transliterate { policy.allowsTransliteration = transliterate }
+        switch SMSMessage.compose(text: parts["body"] ?? "", to: phone, from: settings?.from ?? configuration.smsSender,
+                                  policy: policy) {
+        case .ready(let message):
+            return Self.outcome(await transport.send(gateway.request(for: message, idempotencyKey: job.idempotencyKey)))
+        case let other:
+            return .suppressed(reason: other.suppressionReason ?? RenderFailure.reason)
+        }
+    }
+
+    func sendPush(_ job: ClaimedJob, customer: [String: JSONValue], parts: [String: String]) async -> JobOutcome {
+        guard let transport = transports.push, let gateway = configuration.pushGateway else {
+            return .failed(.permanent("no push gateway is configured"))
+        }
+        guard let token = SendVariables.scalar(customer["push_token"]), !token.isEmpty else {
+            return .suppressed(reason: "no_address")
+        }
+        let notification = PushNotification(
+            title: parts["title"] ?? "", body: parts["body"] ?? "", deepLink: parts["deep_link"].flatMap { $0.isEmpty ? nil : $0 },
+            data: ["key": job.idempotencyKey])
+        do {
+            let request = try gateway.request(for: notification, deviceToken: token, idempotencyKey: job.idempotencyKey)
+            return Self.outcome(await transport.send(request))
+        } catch {
+            return .suppressed(reason: error.reason)
+        }
+    }
+
+    func sendWebhook(_ job: ClaimedJob, customer: [String: JSONValue], parts: [String: String]) async -> JobOutcome {
+        guard let transport = transports.webhook, let endpoint = configuration.webhook else {
+            return .failed(.permanent("no webhook endpoint is configured"))
+        }
+        struct Body: Encodable {
+            var key: String, customer: String?, campaign: String?, message: [String: String]
+        }
+        let body = Body(key: job.idempotencyKey, customer: SendVariables.scalar(customer["external_id"]),
+                        campaign: SendVariables.scalar(SendVariables.json(job.campaign)?["key"]), message: parts)
+        do {
+            let request = try endpoint.request(json: body, idempotencyKey: job.idempotencyKey, now: Date())
+            return Self.outcome(await transport.send(request))
+        } catch {
+            return .failed(.permanent("webhook not sent: \(error)"))
+        }
+    }
+
+    static func outcome(_ result: TransportResult) -> JobOutcome {
+        switch result {
+        case .delivered(let id): return .sent(providerMessageID: id)
+        case .failed(let message, true, _): return .failed(.permanent(message))
+        case .failed(let message, false, let retryAfter): return .failed(.transient(message, retryAfter: retryAfter))
+        }
+    }
+}

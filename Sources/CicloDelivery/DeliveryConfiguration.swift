@@ -1,0 +1,75 @@
+import CicloChannels
+import Foundation
+
+/// What the channel handler needs beyond the job: where links point, how links are signed, sender defaults, the
+/// provider endpoints, and a transport per channel. Built by the executable from its environment.
+public struct DeliveryConfiguration: Sendable {
+    /// The base of unsubscribe links (`<base>/u/<token>`), served by the reporter.
+    public var publicBaseURL: String
+    /// The HMAC secret that signs link tokens; the reporter verifies with the same secret.
+    public var tokenSecret: String
+    /// The mailbox for mailto unsubscribes (List-Unsubscribe), e.g. `unsubscribe@example.com`.
+    public var unsubscribeMailbox: String?
+    /// The From address when a campaign names none.
+    public var defaultFrom: String
+    public var messageIDDomain: String?
+    public var smsSender: String
+    /// The calling code for national phone numbers, e.g. "351".
+    public var smsDefaultCountryCode: String?
+    public var smsPolicy: SMSPolicy
+    public var smsGateway: SMSGateway?
+    public var pushGateway: PushGateway?
+    public var webhook: WebhookEndpoint?
+
+    public init(
+        publicBaseURL: String, tokenSecret: String, unsubscribeMailbox: String? = nil, defaultFrom: String,
+        messageIDDomain: String? = nil, smsSender: String = "Ciclo", smsDefaultCountryCode: String? = nil,
+        smsPolicy: SMSPolicy = SMSPolicy(), smsGateway: SMSGateway? = nil, pushGateway: PushGateway? = nil,
+        webhook: WebhookEndpoint? = nil
+    ) {
+        self.publicBaseURL = publicBaseURL
+        self.tokenSecret = tokenSecret
+        self.unsubscribeMailbox = unsubscribeMailbox
+        self.defaultFrom = defaultFrom
+        self.messageIDDomain = messageIDDomain
+        self.smsSender = smsSender
+        self.smsDefaultCountryCode = smsDefaultCountryCode
+        self.smsPolicy = smsPolicy
+        self.smsGateway = smsGateway
+        self.pushGateway = pushGateway
+        self.webhook = webhook
+    }
+}
+
+/// The transport for each channel. A channel without one is not served: its jobs fail as permanent.
+public struct DeliveryTransports: Sendable {
+    public var email: (any EmailTransport)?
+    public var sms: (any HTTPTransport)?
+    public var push: (any HTTPTransport)?
+    public var webhook: (any HTTPTransport)?
+
+    public init(email: (any EmailTransport)? = nil, sms: (any HTTPTransport)? = nil, push: (any HTTPTransport)? = nil,
+                webhook: (any HTTPTransport)? = nil) {
+        self.email = email
+        self.sms = sms
+        self.push = push
+        self.webhook = webhook
+    }
+}
+
+/// Per-campaign delivery settings, from the campaign definition's `delivery` object.
+struct CampaignDelivery: Decodable, Sendable {
+    struct Email: Decodable, Sendable {
+        var from: String?
+        var replyTo: String?
+        enum CodingKeys: String, CodingKey { case from, replyTo = "reply_to" }
+    }
+    struct SMS: Decodable, Sendable {
+        var from: String?
+        var maxSegments: Int?
+        var transliterate: Bool?
+        enum CodingKeys: String, CodingKey { case from, maxSegments = "max_segments", transliterate }
+    }
+    var email: Email?
+    var sms: SMS?
+}
