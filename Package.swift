@@ -131,6 +131,7 @@ let package = Package(
             dependencies: ["CicloTransports", "CicloChannels", "CicloTestSupport"],
             swiftSettings: strict
         ),
+        .testTarget(name: "CicloDeliveryTests", dependencies: ["CicloDelivery", "CicloChannels", "CicloQueue", "CicloTestSupport", "Postgres"], swiftSettings: strict),
         .testTarget(
             name: "CicloQueueTests",
             dependencies: ["CicloQueue", "CicloWorker", "CicloSchema", "Postgres", "CicloTestSupport"],

@@ -47,6 +47,18 @@ extension CicloEnvironment {
             pushGateway: values["CICLO_PUSH_URL"].map { PushGateway(url: $0) }, webhook: webhook)
     }
 
+    /// The outbox needs no provider: channels whose provider is not configured get a stand-in endpoint, which the
+    /// file transport records but never contacts, so every channel renders into the outbox.
+    func forOutbox(_ configuration: DeliveryConfiguration) throws -> DeliveryConfiguration {
+        var configuration = configuration
+        if configuration.smsGateway == nil { configuration.smsGateway = SMSGateway(url: "outbox:sms") }
+        if configuration.pushGateway == nil { configuration.pushGateway = PushGateway(url: "outbox:push") }
+        if configuration.webhook == nil {
+            configuration.webhook = WebhookEndpoint(url: "outbox:webhook", secret: configuration.tokenSecret)
+        }
+        return configuration
+    }
+
     /// Every channel writes to `<outbox>/<channel>/`, email as .eml.
     func fileTransports(outbox: URL, logger: Logger) -> DeliveryTransports {
         DeliveryTransports(

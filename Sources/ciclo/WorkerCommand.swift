@@ -71,7 +71,8 @@ extension WorkerCommand {
         -> any JobHandler
     {
         if transport == "null" { return NullTransport(work: .milliseconds(workMs)) }
-        let delivery = try environment.deliveryConfiguration()
+        let configured = try environment.deliveryConfiguration()
+        let delivery = transport == "file" ? try environment.forOutbox(configured) : configured
         let transports = transport == "file"
             ? environment.fileTransports(outbox: URL(fileURLWithPath: outbox), logger: logger)
             : try environment.liveTransports(logger: logger)

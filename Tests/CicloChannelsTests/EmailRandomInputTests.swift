@@ -1,4 +1,5 @@
 import CicloChannels
+import CicloTestSupport
 import Foundation
 import Testing
 

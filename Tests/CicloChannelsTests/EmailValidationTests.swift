@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ListUnsubscribe(url: "http://ciclo.example/u/1"),
+        ListUnsubscribe(url: "ftp://ciclo.example/u/1"),
         ListUnsubscribe(url: "https:///no-host"),
         ListUnsubscribe(url: "https://ciclo.example/u/1 2"),
         ListUnsubscribe(url: "https://ciclo.example/ü"),
@@ -71,6 +71,17 @@ import Testing
         let error = failure(try sampleMessage(unsubscribe: unsubscribe))
         #expect(error != nil)
         #expect(error?.field.hasPrefix("unsubscribe") == true)
+    }
+
+    @Test("a plain http unsubscribe link is listed, but only https gets the one-click header (RFC 8058)")
+    func httpUnsubscribeHasNoOneClick() throws {
+        let renderer = EmailRenderer()
+        let http = try renderer.render(try sampleMessage(unsubscribe: ListUnsubscribe(url: "http://127.0.0.1:8080/u/1")))
+        let httpText = String(decoding: http.message, as: UTF8.self)
+        #expect(httpText.contains("List-Unsubscribe: <http://127.0.0.1:8080/u/1>"))
+        #expect(!httpText.contains("List-Unsubscribe-Post"))
+        let https = try renderer.render(try sampleMessage(unsubscribe: ListUnsubscribe(url: "https://ciclo.example/u/1")))
+        #expect(String(decoding: https.message, as: UTF8.self).contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"))
     }
 
     @Test func aMessageNeedsRecipientsASubjectABodyAndAKey() throws {

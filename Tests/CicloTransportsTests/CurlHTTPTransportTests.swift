@@ -1,21 +1,9 @@
 import CicloChannels
+import CicloTestSupport
 import Foundation
 import Testing
 
 @testable import CicloTransports
-
-/// One request as the HTTP server received it.
-struct ReceivedRequest: Decodable {
-    var method: String
-    var path: String
-    var headers: [[String]]
-    var body: Data
-    var clientPort: Int
-
-    func header(_ name: String) -> [String] {
-        headers.filter { $0[0].lowercased() == name.lowercased() }.map { $0[1] }
-    }
-}
 
 /// CurlHTTPTransport against a real HTTP server (Python's http.server) started by each test.
 @Suite("HTTP transport")

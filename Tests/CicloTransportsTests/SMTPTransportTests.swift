@@ -1,18 +1,9 @@
 import CicloChannels
+import CicloTestSupport
 import Foundation
 import Testing
 
 @testable import CicloTransports
-
-/// One message as the SMTP server received it.
-struct ReceivedMail: Decodable {
-    var mailFrom: String
-    var recipients: [String]
-    var data: Data
-    var clientPort: Int
-    var authenticated: Bool
-    var tls: Bool
-}
 
 /// SMTPTransport against a real SMTP server (aiosmtpd) started by each test.
 @Suite("SMTP transport")

@@ -113,10 +113,15 @@ extension ListUnsubscribe {
         if let url {
             try Self.check(url, field: "unsubscribe URL")
             let components = URLComponents(string: url)
-            guard url.lowercased().hasPrefix("https://"), let host = components?.host, !host.isEmpty else {
+            // RFC 2369 takes any absolute URL; plain http is allowed for local set-ups, and only an https URL
+            // gets RFC 8058's one-click header (see EmailRenderer).
+            let lowered = url.lowercased()
+            guard lowered.hasPrefix("https://") || lowered.hasPrefix("http://"), let host = components?.host,
+                  !host.isEmpty
+            else {
                 throw EmailError(
                     .invalidUnsubscribe, field: "unsubscribe URL",
-                    reason: "it must be an absolute https URL", value: url)
+                    reason: "it must be an absolute http or https URL", value: url)
             }
             uris.append(url)
         }

@@ -60,7 +60,7 @@ public struct EmailRenderer: Sendable {
                 }
             }
         }
-        if message.unsubscribe?.url != nil {
+        if message.unsubscribe?.url?.lowercased().hasPrefix("https://") == true {
             // RFC 8058: only with an https URI; the mail provider then POSTs this body to it.
             add("List-Unsubscribe-Post") { $0.word("List-Unsubscribe=One-Click") }
         }

@@ -1,3 +1,20 @@
+import Foundation
+
+/// One request as the HTTP server received it (`requests/NNNN.json`).
+public struct ReceivedRequest: Decodable, Sendable {
+    public var method: String
+    public var path: String
+    /// Name and value pairs, in the order they arrived.
+    public var headers: [[String]]
+    public var body: Data
+    public var clientPort: Int
+
+    /// Every value of the header `name`, compared case-insensitively.
+    public func header(_ name: String) -> [String] {
+        headers.filter { $0[0].lowercased() == name.lowercased() }.map { $0[1] }
+    }
+}
+
 /// A real HTTP/1.1 server for the tests: Python's http.server on 127.0.0.1, port 0, one thread per connection,
 /// keep-alive on.
 ///
@@ -5,7 +22,7 @@
 /// The path chooses the answer: `/ok` 200 with `{"id": "msg-N"}`, `/ok-header` 202 with `X-Message-Id: hdr-N`
 /// and no body, `/throttle` 429 with `Retry-After: 7`, `/throttle-date` 429 with an HTTP-date 30 s ahead, `/boom`
 /// 500, `/bad` 400 with a JSON error, `/slow` 200 after 5 s.
-let httpServerScript = #"""
+public let httpServerScript = #"""
     import base64, email.utils, itertools, json, os, sys, threading, time
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 

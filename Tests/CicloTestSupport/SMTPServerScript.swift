@@ -1,3 +1,16 @@
+import Foundation
+
+/// One message as the SMTP server received it (`messages/NNNN.json`).
+public struct ReceivedMail: Decodable, Sendable {
+    public var mailFrom: String
+    public var recipients: [String]
+    /// The message as it arrived after DATA, dot-unstuffed.
+    public var data: Data
+    public var clientPort: Int
+    public var authenticated: Bool
+    public var tls: Bool
+}
+
 /// A real SMTP server for the tests: aiosmtpd on 127.0.0.1, port 0.
 ///
 /// Arguments: the records directory, then `--reject ADDR` (550 at RCPT), `--defer ADDR` (451 at RCPT),
@@ -6,7 +19,7 @@
 /// (say 421 and close a connection idle that long; aiosmtpd's default is 300). Every accepted message is
 /// written to `messages/NNNN.json` (envelope, raw data in base64, client port, whether AUTH and TLS were used);
 /// every connection to `connections/NNNN`.
-let smtpServerScript = #"""
+public let smtpServerScript = #"""
     import argparse, asyncio, base64, itertools, json, os, re, ssl, subprocess, sys, threading
     from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 

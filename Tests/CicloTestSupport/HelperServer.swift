@@ -4,20 +4,23 @@ import Foundation
 ///
 /// The script prints its port as the first line of stdout. Its stdin is a pipe this process holds open: if the test
 /// runner dies without calling `stop()`, the pipe closes and the script exits, so no server outlives its test run.
-final class HelperServer: @unchecked Sendable {
-    let process = Process()
+public final class HelperServer: @unchecked Sendable {
+    /// The Python process serving.
+    public let process = Process()
     /// A fresh directory for the script's records (received messages, requests, certificates).
-    let directory: URL
-    let port: Int
+    public let directory: URL
+    /// The TCP port the server listens on, on 127.0.0.1.
+    public let port: Int
     private let stdin = Pipe()
 
-    struct StartFailure: Error, CustomStringConvertible {
-        var description: String
+    /// The script did not print its port: its stderr, for the failure message.
+    public struct StartFailure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     private init(script: String, arguments: [String]) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "ciclo-transports-\(UUID().uuidString)")
+            "ciclo-helper-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let scriptURL = directory.appendingPathComponent("server.py")
         try Data(script.utf8).write(to: scriptURL)
@@ -54,30 +57,30 @@ final class HelperServer: @unchecked Sendable {
     }
 
     /// Starts `script` (Python source) with `arguments` after the records directory.
-    static func start(_ script: String, _ arguments: [String] = []) async throws -> HelperServer {
+    public static func start(_ script: String, _ arguments: [String] = []) async throws -> HelperServer {
         try await HelperServer(script: script, arguments: arguments)
     }
 
     /// Kills the server and waits for it; safe to call twice.
-    func stop() {
+    public func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         try? stdin.fileHandleForWriting.close()
     }
 
     /// Kills the server and deletes its records.
-    func stopAndClean() {
+    public func stopAndClean() {
         stop()
         try? FileManager.default.removeItem(at: directory)
     }
 
     /// What the script wrote to stderr, for failure messages.
-    var stderr: String {
+    public var stderr: String {
         (try? String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8)) ?? ""
     }
 
     /// The JSON records the script wrote under `folder`, oldest first (the scripts number them).
-    func records<T: Decodable>(_ type: T.Type, in folder: String) throws -> [T] {
+    public func records<T: Decodable>(_ type: T.Type, in folder: String) throws -> [T] {
         let url = directory.appendingPathComponent(folder)
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [])
             .filter { $0.hasSuffix(".json") }.sorted()
@@ -87,13 +90,13 @@ final class HelperServer: @unchecked Sendable {
     }
 
     /// How many files the script wrote under `folder` (one per connection, for instance).
-    func count(in folder: String) -> Int {
+    public func count(in folder: String) -> Int {
         let url = directory.appendingPathComponent(folder)
         return ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).count
     }
 
     /// A TCP port on 127.0.0.1 that nothing listens on: a server started and killed at once.
-    static func closedPort(using script: String) async throws -> Int {
+    public static func closedPort(using script: String) async throws -> Int {
         let server = try await start(script)
         server.stopAndClean()
         return server.port
