@@ -7,10 +7,11 @@ DB_PORT ?= 54329
 SWIFT   ?= swift
 PG_BIN  := $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 
-.PHONY: help deps build release test db db-stop psql migrate bench-client bench-queue bench-render clean
+.PHONY: help deps build release test demo demo-stop db db-stop psql migrate bench-client bench-queue bench-render clean
 
 help:
 	@echo "make test          build and run the tests against a throwaway PostgreSQL"
+	@echo "make demo          the real processes on a local PostgreSQL (Ctrl-C or make demo-stop to stop)"
 	@echo "make db            start the local PostgreSQL under .ciclo/ and print its URL"
 	@echo "make db-stop       stop it"
 	@echo "make psql          open psql on it"
@@ -32,6 +33,14 @@ release: deps
 test: deps
 	$(SWIFT) build --build-tests
 	scripts/with-test-db.sh $(SWIFT) test --skip-build
+
+demo: release
+	@scripts/demo.sh
+
+demo-stop:
+	@if [ -f .ciclo/demo.pids ]; then xargs -r kill -TERM < .ciclo/demo.pids 2>/dev/null || true; : > .ciclo/demo.pids; fi
+	@scripts/pg.sh stop $(DB_DIR)
+	@echo "demo stopped"
 
 db: deps
 	@scripts/pg.sh start $(DB_DIR) $(DB_PORT)

@@ -20,6 +20,11 @@ public final class CicloRun: @unchecked Sendable {
         process.standardError = try FileHandle(forWritingTo: errURL)
     }
 
+    deinit {
+        try? FileManager.default.removeItem(at: outURL)
+        try? FileManager.default.removeItem(at: errURL)
+    }
+
     public var stdout: String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }
     public var stderr: String { (try? String(contentsOf: errURL, encoding: .utf8)) ?? "" }
 }
