@@ -109,7 +109,7 @@ let package = Package(
         .executableTarget(
             name: "ciclo-bench",
             dependencies: [
-                "Postgres", "CicloQueue", "CicloWorker", "CicloSchema", "CicloChannels",
+                "Postgres", "CicloQueue", "CicloWorker", "CicloSchema", "CicloChannels", "CicloTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,3 +1,4 @@
+import CicloTestSupport
 import Foundation
 import Postgres
 

@@ -1,7 +1,8 @@
-import Foundation
-
 /// Content-Transfer-Encodings for text bodies (RFC 2045 section 6). Both keep every line at 76 characters or fewer,
 /// well under SMTP's 998-octet limit, and both are 7-bit, so the message survives any relay.
+///
+/// Both write CRLF-terminated lines straight into the message's bytes: building a `String` per piece and per line
+/// was most of the time spent rendering an email.
 enum BodyEncoding: String {
     case quotedPrintable = "quoted-printable"
     case base64 = "base64"
@@ -10,100 +11,127 @@ enum BodyEncoding: String {
     /// spam filters expect: base64 around plain ASCII text scores as suspicious. Base64 once more than a third of
     /// the bytes need quoting (Greek, Japanese...), where quoted-printable would grow the text past base64's 4/3.
     static func choose(for bytes: [UInt8]) -> BodyEncoding {
-        let quoted = bytes.reduce(0) { $0 + (needsQuoting($1) ? 1 : 0) }
-        return quoted * 3 <= bytes.count ? .quotedPrintable : .base64
+        choose(quoted: bytes.reduce(0) { $0 + (needsQuoting($1) ? 1 : 0) }, of: bytes.count)
     }
 
-    /// Encodes text whose line ends are already CRLF; returns the lines of the encoded body, without line ends.
-    func encode(_ bytes: [UInt8]) -> [String] {
+    private static func choose(quoted: Int, of count: Int) -> BodyEncoding {
+        quoted * 3 <= count ? .quotedPrintable : .base64
+    }
+
+    /// Bytes that are not plain printable ASCII in the body: what `choose` counts. CR and LF are plain.
+    @inline(__always)
+    static func needsQuoting(_ byte: UInt8) -> Bool {
+        // Unsigned wrap-around turns each range test into one comparison.
+        byte &- 0x20 > 0x7E - 0x20 && byte != 0x09 && byte != 0x0D && byte != 0x0A || byte == UInt8(ascii: "=")
+    }
+
+    /// Chooses the encoding for `text` and writes its encoded lines, each with its CRLF, to `out` after the
+    /// headers that `header` returns for the chosen encoding. The same as `choose` and `encode` on
+    /// `canonicalBytes(text)`, but for text whose line ends are LF, the usual case, it encodes quoted-printable
+    /// straight from the text, counting as it goes what `choose` needs, and so reads the text once.
+    static func write(_ text: String, into out: inout [UInt8], header: (BodyEncoding) -> String) {
+        var text = text
+        text.withUTF8 { write($0, into: &out, header: header) }
+    }
+
+    /// `write` for text given as UTF-8 bytes.
+    static func write(_ source: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], header: (BodyEncoding) -> String) {
+        let attempt = QuotedPrintable.encode(source, lineEnd: .lf)
+        guard attempt.sawReturn else {
+            // Canonical form only adds a CR before each LF, which is never quoted.
+            let encoding = choose(quoted: attempt.quoted, of: source.count + attempt.lines - 1)
+            UTF8Text.append(header(encoding), to: &out)
+            switch encoding {
+            case .quotedPrintable: out.append(contentsOf: attempt.encoded)
+            case .base64: base64(canonicalBytes(source), into: &out)
+            }
+            return
+        }
+        let bytes = canonicalBytes(source)
+        let encoding = choose(for: bytes)
+        UTF8Text.append(header(encoding), to: &out)
+        encoding.encode(bytes, into: &out)
+    }
+
+    /// Encodes text whose line ends are already CRLF, appending the encoded lines, each with its CRLF, to `out`.
+    func encode(_ bytes: [UInt8], into out: inout [UInt8]) {
         switch self {
-        case .quotedPrintable: Self.quotedPrintableLines(bytes)
-        case .base64: Self.base64Lines(bytes)
+        case .quotedPrintable: Self.quotedPrintable(bytes, into: &out)
+        case .base64: Self.base64(bytes, into: &out)
         }
     }
 
     /// The text's line ends as CRLF, whatever they were (LF, CR or CRLF): the canonical form RFC 2046 4.1.1 asks for.
     static func canonicalBytes(_ text: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count + text.utf8.count / 32)
-        var previous: UInt8 = 0
-        for byte in text.utf8 {
-            if byte == 0x0A {
-                if previous != 0x0D { bytes.append(0x0D) }
-            } else if previous == 0x0D {
-                bytes.append(0x0A)  // a lone CR ends a line too
-            }
-            bytes.append(byte)
-            previous = byte
-        }
-        if previous == 0x0D { bytes.append(0x0A) }
-        return bytes
+        var text = text
+        return text.withUTF8 { canonicalBytes($0) }
     }
 
-    /// Base64 in lines of 76 characters (RFC 2045 6.8).
-    static func base64Lines(_ bytes: [UInt8]) -> [String] {
-        let encoded = Array(Data(bytes).base64EncodedString().utf8)
-        return stride(from: 0, to: encoded.count, by: 76).map { start in
-            String(decoding: encoded[start..<min(start + 76, encoded.count)], as: UTF8.self)
-        }
-    }
-
-    private static func needsQuoting(_ byte: UInt8) -> Bool {
-        !((0x20...0x7E).contains(byte) || byte == 0x09 || byte == 0x0D || byte == 0x0A) || byte == UInt8(ascii: "=")
-    }
-
-    /// Quoted-printable (RFC 2045 6.7) with soft line breaks so that encoded lines stay at 76 characters; a long
-    /// line of the text comes back whole when decoded.
-    static func quotedPrintableLines(_ bytes: [UInt8]) -> [String] {
-        var result: [String] = []
-        for line in split(bytes) {
-            var current = ""
-            for index in 0..<line.count {
-                let isLast = index == line.count - 1
-                var piece = quotedPiece(line, at: index, lineStart: current.isEmpty, isLast: isLast)
-                // An encoded line holds 76 characters; all but the last piece need room for the soft break's "=".
-                if current.utf8.count + piece.utf8.count > (isLast ? 76 : 75) {
-                    result.append(current + "=")
-                    current = ""
-                    piece = quotedPiece(line, at: index, lineStart: true, isLast: isLast)
+    private static func canonicalBytes(_ source: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        // Each byte gives at most two (a lone CR gains its LF), and a final CR one more.
+        [UInt8](unsafeUninitializedCapacity: source.count * 2 + 1) { buffer, count in
+            var previous: UInt8 = 0
+            for byte in source {
+                if byte == 0x0A {
+                    if previous != 0x0D {
+                        buffer[count] = 0x0D
+                        count += 1
+                    }
+                } else if previous == 0x0D {
+                    buffer[count] = 0x0A  // a lone CR ends a line too
+                    count += 1
                 }
-                current += piece
+                buffer[count] = byte
+                count += 1
+                previous = byte
             }
-            result.append(current)
-        }
-        return result
-    }
-
-    /// One byte as it goes on the wire. Besides what RFC 2045 requires (non-ASCII, "=", and a space or tab at the
-    /// end of a line, which relays may strip), a "." or "From " at the start of a line is quoted, because some
-    /// gateways still treat them specially (SMTP end of data, mbox separators).
-    private static func quotedPiece(_ line: ArraySlice<UInt8>, at index: Int, lineStart: Bool, isLast: Bool) -> String {
-        let byte = line[line.startIndex + index]
-        let isSpace = byte == 0x20 || byte == 0x09
-        var literal = (0x21...0x7E).contains(byte) && byte != UInt8(ascii: "=")
-        if isSpace && !isLast { literal = true }
-        if lineStart && byte == UInt8(ascii: ".") { literal = false }
-        if lineStart && byte == UInt8(ascii: "F") && line.dropFirst(index).starts(with: Array("From ".utf8)) {
-            literal = false
-        }
-        return literal ? String(UnicodeScalar(byte)) : "=" + EncodedWord.hex(byte)
-    }
-
-    /// The lines of CRLF-terminated text, without their line ends; a final CRLF gives a final empty line.
-    private static func split(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
-        var lines: [ArraySlice<UInt8>] = []
-        var start = 0
-        var index = 0
-        while index + 1 < bytes.count {
-            if bytes[index] == 0x0D && bytes[index + 1] == 0x0A {
-                lines.append(bytes[start..<index])
-                start = index + 2
-                index += 2
-            } else {
-                index += 1
+            if previous == 0x0D {
+                buffer[count] = 0x0A
+                count += 1
             }
         }
-        lines.append(bytes[start...])
-        return lines
+    }
+
+    /// Base64 in lines of 76 characters (RFC 2045 6.8), each followed by CRLF.
+    static func base64(_ bytes: [UInt8], into out: inout [UInt8]) {
+        var column = 0
+        Base64.encode(bytes) { byte in
+            out.append(byte)
+            column += 1
+            if column == 76 {
+                out.append(0x0D)
+                out.append(0x0A)
+                column = 0
+            }
+        }
+        if column > 0 {
+            out.append(0x0D)
+            out.append(0x0A)
+        }
+    }
+
+    /// Base64 in lines of 76 characters, without line ends.
+    static func base64Lines(_ bytes: [UInt8]) -> [String] {
+        var out: [UInt8] = []
+        base64(bytes, into: &out)
+        return lines(out)
+    }
+
+    /// Quoted-printable lines without line ends (the form the tests read).
+    static func quotedPrintableLines(_ bytes: [UInt8]) -> [String] {
+        var out: [UInt8] = []
+        quotedPrintable(bytes, into: &out)
+        return lines(out)
+    }
+
+    private static func lines(_ out: [UInt8]) -> [String] {
+        out.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().map {
+            String(decoding: $0.dropLast(), as: UTF8.self)
+        }
+    }
+
+    /// Quoted-printable of CRLF-terminated text.
+    static func quotedPrintable(_ bytes: [UInt8], into out: inout [UInt8]) {
+        out.append(contentsOf: bytes.withUnsafeBufferPointer { QuotedPrintable.encode($0, lineEnd: .crlf).encoded })
     }
 }

@@ -27,13 +27,13 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
     /// Parses `local@domain`, `<local@domain>`, `Name <local@domain>` or `"Name, Quoted" <local@domain>`.
     public init(_ string: String) throws(EmailError) {
         try Self.rejectLineBreaks(string, field: "email address")
-        let trimmed = string.trimmingCharacters(in: .whitespaces)
+        let trimmed = Blank.trimmed(string, .whitespaces)
         guard trimmed.hasSuffix(">"), let open = trimmed.lastIndex(of: "<") else {
             try self.init(address: trimmed)
             return
         }
         let inner = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
-        var name = trimmed[..<open].trimmingCharacters(in: .whitespaces)
+        var name = Blank.trimmed(String(trimmed[..<open]), .whitespaces)
         if name.count >= 2, name.hasPrefix("\""), name.hasSuffix("\"") {
             name = Self.unquote(String(name.dropFirst().dropLast()))
         }
@@ -42,12 +42,12 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Validates a bare address and keeps `displayName` (white space collapsed; empty means none).
     public init(address: String, displayName: String? = nil) throws(EmailError) {
-        let address = address.trimmingCharacters(in: .whitespaces)
+        let address = Blank.trimmed(address, .whitespaces)
         try Self.rejectControls(address, field: "email address", allowTab: true)
         guard !address.isEmpty else {
             throw EmailError(.emptyAddress, field: "email address", reason: "it is empty", value: address)
         }
-        if address.unicodeScalars.contains(where: \.properties.isWhitespace) {
+        if address.unicodeScalars.contains(where: { UTF8Text.isWhitespace($0.value) }) {
             throw EmailError(.whitespace, field: "email address", reason: "it contains a space", value: address)
         }
         guard let at = address.lastIndex(of: "@") else {
@@ -82,15 +82,21 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         self.domain = domain
     }
 
-    /// RFC 5322 atext: the characters a dot-atom may hold besides dots.
-    private static let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~")
+    /// RFC 5322 atext and the dot: the ASCII bytes a dot-atom may hold, as a table indexed by byte.
+    private static let dotAtom: [Bool] = {
+        var table = [Bool](repeating: false, count: 128)
+        for byte in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~.".utf8 {
+            table[Int(byte)] = true
+        }
+        return table
+    }()
 
     private static func validateLocalPart(_ local: String, address: String) throws(EmailError) {
         func fail(_ reason: String, _ code: EmailError.Code = .invalidLocalPart) -> EmailError {
             EmailError(code, field: "email address", reason: reason, value: address)
         }
         guard !local.isEmpty else { throw fail("nothing comes before the @") }
-        guard local.unicodeScalars.allSatisfy(\.isASCII) else {
+        guard local.utf8.allSatisfy({ $0 < 0x80 }) else {
             throw fail("the part before the @ has non-ASCII characters, which need SMTPUTF8", .nonASCIILocalPart)
         }
         guard local.utf8.count <= 64 else {
@@ -100,15 +106,16 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         if local.hasPrefix(".") || local.hasSuffix(".") {
             throw fail("the part before the @ starts or ends with a dot")
         }
-        if local.contains("..") { throw fail("the part before the @ has two dots in a row") }
-        if let bad = local.first(where: { $0 != "." && !atext.contains($0) }) {
-            throw fail("the character '\(bad)' is not allowed before the @")
+        if UTF8Text.containsPair(local, UInt8(ascii: "."), UInt8(ascii: ".")) { throw fail("the part before the @ has two dots in a row") }
+        // The local part is ASCII without line breaks here, so each byte is one character.
+        if let bad = local.utf8.first(where: { !dotAtom[Int($0)] }) {
+            throw fail("the character '\(Character(Unicode.Scalar(bad)))' is not allowed before the @")
         }
     }
 
     /// CR and LF are checked on the raw input, before trimming, so that no line break can reach a header.
     static func rejectLineBreaks(_ value: String, field: String) throws(EmailError) {
-        if value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
+        if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) {
             throw EmailError(
                 .headerInjection, field: field, reason: "it contains a line break (CR or LF)", value: value)
         }
@@ -117,6 +124,7 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
     /// C0 controls, DEL and C1 controls have no place in a header; a tab does, but not in an address.
     static func rejectControls(_ value: String, field: String, allowTab: Bool = false) throws(EmailError) {
         try rejectLineBreaks(value, field: field)
+        guard UTF8Text.hasControl(value, allowTab: allowTab) else { return }
         let control = value.unicodeScalars.first { scalar in
             (scalar.value < 0x20 && !(allowTab && scalar == "\t")) || (0x7F...0x9F).contains(scalar.value)
         }

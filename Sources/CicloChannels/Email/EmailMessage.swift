@@ -80,10 +80,10 @@ extension EmailMessage {
             throw EmailError(.emptyIdempotencyKey, field: "idempotency key", reason: "it is empty", value: "")
         }
         try EmailAddress.rejectControls(subject, field: "subject", allowTab: true)
-        guard !subject.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard !Blank.isBlank(subject, .whitespaces) else {
             throw EmailError(.emptySubject, field: "subject", reason: "it is empty", value: subject)
         }
-        guard !html.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard !Blank.isBlank(html, .whitespacesAndNewlines) else {
             throw EmailError(.emptyBody, field: "HTML body", reason: "it is empty", value: html)
         }
         for header in headers {
@@ -112,13 +112,10 @@ extension ListUnsubscribe {
         var uris: [String] = []
         if let url {
             try Self.check(url, field: "unsubscribe URL")
-            let components = URLComponents(string: url)
             // RFC 2369 takes any absolute URL; plain http is allowed for local set-ups, and only an https URL
             // gets RFC 8058's one-click header (see EmailRenderer).
             let lowered = url.lowercased()
-            guard lowered.hasPrefix("https://") || lowered.hasPrefix("http://"), let host = components?.host,
-                  !host.isEmpty
-            else {
+            guard lowered.hasPrefix("https://") || lowered.hasPrefix("http://"), Self.hasHost(url) else {
                 throw EmailError(
                     .invalidUnsubscribe, field: "unsubscribe URL",
                     reason: "it must be an absolute http or https URL", value: url)
@@ -138,6 +135,14 @@ extension ListUnsubscribe {
             }
         }
         return uris
+    }
+
+    /// Whether the URL parses with a host. A plain one (`https://host.example/path`) certainly does; URLComponents,
+    /// which costs microseconds and consults IDNA, answers for the rest.
+    private static func hasHost(_ url: String) -> Bool {
+        if HostName.isPlainHTTPURL(url) { return true }
+        guard let host = URLComponents(string: url)?.host else { return false }
+        return !host.isEmpty
     }
 
     /// A URI in angle brackets must be printable ASCII without spaces or brackets (RFC 3986 percent-encodes the

@@ -39,18 +39,20 @@ public struct EmailRenderer: Sendable {
         let messageID = Self.messageID(idempotencyKey: message.idempotencyKey, domain: domain)
         let boundary = "=_ciclo_" + Self.hexDigest("boundary\u{0}" + message.idempotencyKey).prefix(32)
 
-        var headers = ""
+        // The whole message is written as bytes into one buffer and copied once into `Data`.
+        var out: [UInt8] = []
+        out.reserveCapacity(1024 + message.html.utf8.count * 2 + (message.text?.utf8.count ?? 0))
         func add(_ name: String, _ build: (inout HeaderWriter) -> Void) {
             var writer = HeaderWriter(name: name)
             build(&writer)
-            headers += writer.rendered
+            writer.write(to: &out)
         }
         add("Date") { $0.word(Self.rfc5322Date(message.date)) }
         add("From") { $0.addresses([message.from]) }
         if let replyTo = message.replyTo { add("Reply-To") { $0.addresses([replyTo]) } }
         add("To") { $0.addresses(message.to) }
         // Leading and trailing white space is dropped: parsers drop it anyway, and a trailing space ends a line.
-        add("Subject") { $0.unstructured(message.subject.trimmingCharacters(in: .whitespaces)) }
+        add("Subject") { $0.unstructured(Blank.trimmed(message.subject, .whitespaces)) }
         add("Message-ID") { $0.word("<\(messageID)>") }
         add("MIME-Version") { $0.word("1.0") }
         if !unsubscribeURIs.isEmpty {
@@ -65,23 +67,27 @@ public struct EmailRenderer: Sendable {
             add("List-Unsubscribe-Post") { $0.word("List-Unsubscribe=One-Click") }
         }
         for header in message.headers {
-            add(header.name) { $0.unstructured(header.value.trimmingCharacters(in: .whitespaces)) }
+            add(header.name) { $0.unstructured(Blank.trimmed(header.value, .whitespaces)) }
         }
         add("Content-Type") {
             $0.word("multipart/alternative;")
             $0.word("boundary=\"\(boundary)\"")
         }
 
-        let text =
-            message.text.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
-            ?? HTMLText.plainText(fromHTML: message.html)
-        var body = headers + "\r\n"
-        body += Self.part(text, subtype: "plain", boundary: boundary)
-        body += Self.part(message.html, subtype: "html", boundary: boundary)
-        body += "--\(boundary)--\r\n"
+        out.append(contentsOf: Self.crlf)
+        if let text = message.text, !Blank.isBlank(text, .whitespacesAndNewlines) {
+            Self.part(text, subtype: "plain", boundary: boundary, into: &out)
+        } else {
+            // The derived text goes to the encoder as bytes, never made into a string.
+            HTMLText.plainTextBytes(fromHTML: message.html).withUnsafeBufferPointer {
+                Self.part($0, subtype: "plain", boundary: boundary, into: &out)
+            }
+        }
+        Self.part(message.html, subtype: "html", boundary: boundary, into: &out)
+        UTF8Text.append("--\(boundary)--\r\n", to: &out)
 
         return EmailEnvelope(
-            from: message.from.address, recipients: message.to.map(\.address), message: Data(body.utf8),
+            from: message.from.address, recipients: message.to.map(\.address), message: Data(out),
             messageID: messageID)
     }
 
@@ -92,32 +98,72 @@ public struct EmailRenderer: Sendable {
         hexDigest(idempotencyKey).prefix(32) + "@" + domain
     }
 
+    private static let crlf: [UInt8] = [0x0D, 0x0A]
+
     /// One body part. The boundary starts with "=_", which neither quoted-printable nor base64 can produce, so it
     /// cannot occur inside an encoded part.
-    private static func part(_ content: String, subtype: String, boundary: String) -> String {
-        let bytes = BodyEncoding.canonicalBytes(content)
-        let encoding = BodyEncoding.choose(for: bytes)
-        var part = "--\(boundary)\r\n"
-        part += "Content-Type: text/\(subtype); charset=utf-8\r\n"
-        part += "Content-Transfer-Encoding: \(encoding.rawValue)\r\n\r\n"
-        for line in encoding.encode(bytes) { part += line + "\r\n" }
-        return part
+    private static func part(_ content: String, subtype: String, boundary: String, into out: inout [UInt8]) {
+        var content = content
+        content.withUTF8 { part($0, subtype: subtype, boundary: boundary, into: &out) }
+    }
+
+    private static func part(
+        _ content: UnsafeBufferPointer<UInt8>, subtype: String, boundary: String, into out: inout [UInt8]
+    ) {
+        BodyEncoding.write(content, into: &out) { encoding in
+            "--\(boundary)\r\nContent-Type: text/\(subtype); charset=utf-8\r\n"
+                + "Content-Transfer-Encoding: \(encoding.rawValue)\r\n\r\n"
+        }
     }
 
     private static func hexDigest(_ string: String) -> String {
-        SHA256.hash(data: Data(string.utf8)).map { EncodedWord.hex($0) }.joined().lowercased()
+        UTF8Text.lowerHex(SHA256.hash(data: Array(string.utf8)))
     }
 
     private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     /// RFC 5322 3.3 date-time in UTC, e.g. `Tue, 01 Jul 2025 09:30:00 +0000`; English names whatever the locale.
+    ///
+    /// Dates from 1970 to 9999 are worked out with integer civil-date arithmetic (H. Hinnant's days-to-civil), as
+    /// Foundation's Calendar took microseconds per call; other dates ask Calendar, which also knows that the
+    /// Gregorian calendar starts in 1582.
     static func rfc5322Date(_ date: Date) -> String {
+        let seconds = date.timeIntervalSinceReferenceDate.rounded(.down)
+        guard seconds >= -978_307_200, seconds < 252_423_993_600 else { return calendarDate(date) }
+        let unix = Int(seconds) + 978_307_200
+        let days = unix / 86_400
+        let time = unix % 86_400
+        let shifted = days + 719_468
+        let era = shifted / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return format(
+            weekday: (days + 4) % 7 + 1, day: day, month: month, year: year, hour: time / 3600,
+            minute: time / 60 % 60, second: time % 60)
+    }
+
+    private static func calendarDate(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(secondsFromGMT: 0)!
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
-        func two(_ value: Int?) -> String { String(format: "%02d", value ?? 0) }
-        return "\(weekdays[(parts.weekday ?? 1) - 1]), \(two(parts.day)) \(months[(parts.month ?? 1) - 1]) "
-            + "\(parts.year ?? 1970) \(two(parts.hour)):\(two(parts.minute)):\(two(parts.second)) +0000"
+        return format(
+            weekday: parts.weekday ?? 1, day: parts.day ?? 0, month: parts.month ?? 1, year: parts.year ?? 1970,
+            hour: parts.hour ?? 0, minute: parts.minute ?? 0, second: parts.second ?? 0)
+    }
+
+    /// `weekday` counts from 1 for Sunday, as Calendar does.
+    private static func format(
+        weekday: Int, day: Int, month: Int, year: Int, hour: Int, minute: Int, second: Int
+    ) -> String {
+        // What String(format: "%02d") gives for 0 to 99, without its cost.
+        func two(_ value: Int) -> String { (0..<10).contains(value) ? "0\(value)" : "\(value)" }
+        return "\(weekdays[weekday - 1]), \(two(day)) \(months[month - 1]) \(year) "
+            + "\(two(hour)):\(two(minute)):\(two(second)) +0000"
     }
 }

@@ -40,41 +40,57 @@ enum EncodedWord {
     }
 
     static func qEncode<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
-        var result = ""
+        var result: [UInt8] = []
         for byte in bytes {
             if isQLiteral(byte) {
-                result.unicodeScalars.append(Unicode.Scalar(byte))
+                result.append(byte)
             } else if byte == UInt8(ascii: " ") {
-                result += "_"  // RFC 2047 4.2(2): "_" stands for a space, which cannot appear in a word
+                result.append(UInt8(ascii: "_"))  // RFC 2047 4.2(2): "_" stands for a space, which cannot appear in a word
             } else {
-                result += "=" + hex(byte)
+                result.append(UInt8(ascii: "="))
+                UTF8Text.appendHex(byte, to: &result)
             }
         }
-        return result
+        return String(decoding: result, as: UTF8.self)
     }
 
     static func hex(_ byte: UInt8) -> String {
-        let digits = Array("0123456789ABCDEF")
-        return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+        var digits: [UInt8] = []
+        UTF8Text.appendHex(byte, to: &digits)
+        return String(decoding: digits, as: UTF8.self)
     }
 
     /// Hands out the encoded-words for one run of text, each sized to the room the caller has on its line.
+    ///
+    /// The text is kept as one byte array cut into units, with each unit's payload length worked out once, so
+    /// sizing a word adds lengths instead of re-encoding candidate byte arrays.
     struct Encoder {
         let scheme: Scheme
-        /// The text's units still to encode, as UTF-8: grapheme clusters, or scalars of a cluster that was too big.
-        private var units: [[UInt8]]
+        private let bytes: [UInt8]
+        /// The text's units still to encode, as ranges of `bytes`: grapheme clusters, or scalars of a cluster that
+        /// was too big.
+        private var units: [Range<Int>]
         private var position = 0
 
         init(_ text: String) {
             scheme = EncodedWord.scheme(for: text)
-            units = text.map { Array(String($0).utf8) }
+            bytes = Array(text.utf8)
+            var units: [Range<Int>] = []
+            var start = 0
+            for character in text {
+                let end = start + character.utf8.count
+                units.append(start..<end)
+                start = end
+            }
+            self.units = units
         }
 
         var isFinished: Bool { position == units.count }
 
         /// The length of one word holding all the rest of the text (which may exceed the 75 allowed).
         var remainingLength: Int {
-            EncodedWord.overhead + payloadLength(Array(units[position...].joined()))
+            guard !isFinished else { return EncodedWord.overhead + payloadLength(0..<0) }
+            return EncodedWord.overhead + payloadLength(units[position].lowerBound..<bytes.count)
         }
 
         /// The length of a word holding just the next character (grapheme cluster).
@@ -86,38 +102,49 @@ enum EncodedWord {
         mutating func next(maxLength: Int) -> String {
             precondition(maxLength >= EncodedWord.minLength && !isFinished)
             let payloadRoom = min(maxLength, EncodedWord.maxLength) - EncodedWord.overhead
-            var bytes: [UInt8] = []
+            let start = units[position].lowerBound
+            var end = start
             while position < units.count {
-                let candidate = bytes + units[position]
+                let candidate = start..<units[position].upperBound
                 if payloadLength(candidate) <= payloadRoom {
-                    bytes = candidate
+                    end = candidate.upperBound
                     position += 1
-                } else if bytes.isEmpty {
+                } else if end == start {
                     splitCurrentUnitIntoScalars()
                 } else {
                     break
                 }
             }
-            let payload = scheme == .q ? qEncode(bytes) : base64(bytes)
+            let payload = scheme == .q ? qEncode(bytes[start..<end]) : base64(bytes[start..<end])
             return "=?UTF-8?\(scheme.rawValue)?\(payload)?="
         }
 
-        private func payloadLength(_ bytes: [UInt8]) -> Int {
+        private func payloadLength(_ range: Range<Int>) -> Int {
             switch scheme {
-            case .q: bytes.reduce(0) { $0 + EncodedWord.qLength(of: $1) }
-            case .b: (bytes.count + 2) / 3 * 4
+            case .q: bytes[range].reduce(0) { $0 + EncodedWord.qLength(of: $1) }
+            case .b: Base64.length(of: range.count)
             }
         }
 
         private mutating func splitCurrentUnitIntoScalars() {
-            let cluster = String(decoding: units[position], as: UTF8.self)
-            let scalars = cluster.unicodeScalars.map { Array(String($0).utf8) }
+            let unit = units[position]
+            let cluster = String(decoding: bytes[unit], as: UTF8.self)
+            var scalars: [Range<Int>] = []
+            var start = unit.lowerBound
+            for scalar in cluster.unicodeScalars {
+                let end = start + UTF8.width(scalar)
+                scalars.append(start..<end)
+                start = end
+            }
             precondition(scalars.count > 1, "a single scalar always fits the minimum word")
             units.replaceSubrange(position...position, with: scalars)
         }
 
-        private func base64(_ bytes: [UInt8]) -> String {
-            BodyEncoding.base64Lines(bytes).joined()
+        private func base64(_ bytes: ArraySlice<UInt8>) -> String {
+            var encoded: [UInt8] = []
+            encoded.reserveCapacity(Base64.length(of: bytes.count))
+            Base64.encode(bytes) { encoded.append($0) }
+            return String(decoding: encoded, as: UTF8.self)
         }
     }
 }

@@ -1,25 +1,21 @@
 /// HTML character references: numeric ones in full, and the named ones that email HTML actually uses (markup,
 /// typography, currency, and the accented letters of western European languages). An unknown name is left as text.
 enum HTMLEntities {
-    static func decode(_ scalars: ArraySlice<Unicode.Scalar>) -> String {
-        var result = String.UnicodeScalarView()
-        var index = scalars.startIndex
-        while index < scalars.endIndex {
-            if scalars[index] == "&", let (decoded, next) = reference(in: scalars, at: index) {
-                result.append(contentsOf: decoded.unicodeScalars)
-                index = next
-            } else {
-                result.append(scalars[index])
-                index += 1
-            }
+    /// The reference starting at `start` (an "&") within `bytes[..<limit]`, and the index after its ";", or nil if
+    /// there is none. The ";" must come within 34 characters of the "&". Every name and number is ASCII, so a
+    /// non-ASCII character before the ";" means there is no reference, wherever the ";" is.
+    static func reference(
+        in bytes: UnsafeBufferPointer<UInt8>, at start: Int, limit: Int
+    ) -> (scalar: Unicode.Scalar, next: Int)? {
+        var end = start + 1
+        while true {
+            guard end < limit, end - start < 34 else { return nil }
+            let byte = bytes[end]
+            if byte == UInt8(ascii: ";") { break }
+            if byte >= 0x80 { return nil }
+            end += 1
         }
-        return String(result)
-    }
-
-    /// The reference starting at `start` (an "&") and the index after its ";", or nil if there is none.
-    private static func reference(in scalars: ArraySlice<Unicode.Scalar>, at start: Int) -> (String, Int)? {
-        guard let end = scalars[start...].prefix(34).firstIndex(of: ";") else { return nil }
-        let body = String(String.UnicodeScalarView(scalars[(start + 1)..<end]))
+        let body = String(decoding: UnsafeBufferPointer(rebasing: bytes[(start + 1)..<end]), as: UTF8.self)
         if body.hasPrefix("#x") || body.hasPrefix("#X") {
             return UInt32(body.dropFirst(2), radix: 16).map { (character($0), end + 1) }
         }
@@ -29,13 +25,30 @@ enum HTMLEntities {
         return named[body].map { ($0, end + 1) }
     }
 
-    /// A numeric reference's character; NUL, surrogates and out-of-range values become U+FFFD, as in browsers.
-    private static func character(_ value: UInt32) -> String {
-        guard value != 0, let scalar = Unicode.Scalar(value) else { return "\u{FFFD}" }
-        return String(scalar)
+    /// `bytes[range]` with its references decoded, as a string.
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(range.count)
+        var index = range.lowerBound
+        while index < range.upperBound {
+            if bytes[index] == UInt8(ascii: "&"), let (scalar, next) = reference(in: bytes, at: index, limit: range.upperBound) {
+                out.append(contentsOf: String(scalar).utf8)
+                index = next
+            } else {
+                out.append(bytes[index])
+                index += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private static let named: [String: String] = [
+    /// A numeric reference's character; NUL, surrogates and out-of-range values become U+FFFD, as in browsers.
+    private static func character(_ value: UInt32) -> Unicode.Scalar {
+        guard value != 0, let scalar = Unicode.Scalar(value) else { return "\u{FFFD}" }
+        return scalar
+    }
+
+    private static let named: [String: Unicode.Scalar] = [
         "amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "nbsp": "\u{00A0}", "ensp": "\u{2002}",
         "emsp": "\u{2003}", "thinsp": "\u{2009}", "zwnj": "\u{200C}", "zwj": "\u{200D}", "shy": "\u{00AD}",
         "copy": "©", "reg": "®", "trade": "™", "hellip": "…", "mdash": "—", "ndash": "–", "lsquo": "‘",

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The plain-text alternative of an HTML email, for clients that show text and for spam filters, which mark down
 /// HTML-only mail.
 ///
@@ -9,93 +7,101 @@ import Foundation
 /// text, entities are decoded and white space collapses as a browser would collapse it.
 enum HTMLText {
     static func plainText(fromHTML html: String) -> String {
-        var reader = HTMLReader(html)
-        return reader.read()
+        String(decoding: plainTextBytes(fromHTML: html), as: UTF8.self)
+    }
+
+    /// The text as UTF-8 bytes, for the renderer, which encodes them without needing them validated as a string.
+    static func plainTextBytes(fromHTML html: String) -> [UInt8] {
+        var html = html
+        return html.withUTF8 { bytes in
+            var reader = HTMLReader(bytes: bytes)
+            reader.read()
+            return reader.text.bytes
+        }
     }
 }
 
-private struct HTMLReader {
-    /// Content the reader drops, with everything inside.
-    static let hidden: Set<String> = ["head", "style", "script", "title", "template", "noscript"]
-    /// Elements that end a paragraph: a blank line around them.
-    static let paragraphs: Set<String> = [
-        "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "blockquote", "pre", "dl", "hr", "address",
-        "figure",
-    ]
-    /// Elements that end a line.
-    static let lines: Set<String> = [
-        "div", "li", "tr", "section", "article", "header", "footer", "nav", "aside", "main", "center", "dt", "dd",
-        "form", "fieldset", "figcaption", "tbody", "thead", "tfoot", "body", "html", "caption",
-    ]
-
-    let scalars: [Unicode.Scalar]
+/// Reads the HTML's UTF-8 bytes; see `UTF8Text` for why byte offsets can stand in for character offsets.
+private struct HTMLReader: ~Copyable {
+    let bytes: UnsafeBufferPointer<UInt8>
     var position = 0
-    var text = TextCollector()
+    var text: TextCollector
     /// Open links: where the link's text starts in the output, and its target.
     var links: [(start: Int, href: String)] = []
 
-    init(_ html: String) { scalars = Array(html.unicodeScalars) }
+    init(bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+        text = TextCollector(capacity: bytes.count)
+    }
 
-    mutating func read() -> String {
-        while position < scalars.count {
-            if scalars[position] == "<" && readMarkup() { continue }
+    mutating func read() {
+        while position < bytes.count {
+            if bytes[position] == UInt8(ascii: "<") && readMarkup() { continue }
             let start = position
-            position += 1
-            while position < scalars.count && scalars[position] != "<" { position += 1 }
-            text.append(HTMLEntities.decode(scalars[start..<position]))
+            position = UTF8Text.firstIndex(of: UInt8(ascii: "<"), in: bytes, from: position + 1) ?? bytes.count
+            text.append(bytes, start..<position, decodingEntities: true)
         }
-        return text.output
     }
 
     /// Reads a tag, comment or declaration at `position`; false when the "<" is just text.
     private mutating func readMarkup() -> Bool {
-        if starts(with: "<!--") {
-            position = find("-->").map { $0 + 3 } ?? scalars.count
+        if position + 3 < bytes.count && bytes[position + 1] == UInt8(ascii: "!")
+            && bytes[position + 2] == UInt8(ascii: "-") && bytes[position + 3] == UInt8(ascii: "-")
+        {  // "<!--"
+            position = find(Self.commentClose).map { $0 + 3 } ?? bytes.count
             return true
         }
-        guard position + 1 < scalars.count else { return false }
-        let next = scalars[position + 1]
-        if next == "!" || next == "?" {
-            position = find(">").map { $0 + 1 } ?? scalars.count
+        guard position + 1 < bytes.count else { return false }
+        let next = bytes[position + 1]
+        if next == UInt8(ascii: "!") || next == UInt8(ascii: "?") {
+            position = find(Self.tagClose).map { $0 + 1 } ?? bytes.count
             return true
         }
-        guard next == "/" || next.properties.isAlphabetic else { return false }
-        let tag = HTMLTag(scalars, at: position)
+        guard next == UInt8(ascii: "/") || isAlphabetic(at: position + 1) else { return false }
+        let tag = HTMLTag(bytes, at: position)
         position = tag.end
         handle(tag)
         return true
     }
 
+    private func isAlphabetic(at index: Int) -> Bool {
+        let byte = bytes[index]
+        if byte < 0x80 { return (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") }
+        return UTF8Text.scalar(in: bytes, at: index).properties.isAlphabetic
+    }
+
     private mutating func handle(_ tag: HTMLTag) {
-        if Self.hidden.contains(tag.name) && !tag.isClosing && !tag.isSelfClosing {
-            skipHidden(tag.name)
-        } else if tag.name == "br" {
+        switch tag.element {
+        case .hidden(let element):
+            if !tag.isClosing && !tag.isSelfClosing { skipHidden(element) }
+        case .lineBreak, .line:
             text.lineBreak(1)
-        } else if Self.paragraphs.contains(tag.name) {
+        case .paragraph:
             text.lineBreak(2)
-        } else if tag.name == "li" && !tag.isClosing {
+        case .listItem:
             text.lineBreak(1)
-            text.append("- ")
-        } else if Self.lines.contains(tag.name) {
-            text.lineBreak(1)
-        } else if (tag.name == "td" || tag.name == "th") && tag.isClosing {
-            text.append(" ")
-        } else if tag.name == "img", let alt = tag.attributes["alt"] {
-            text.append(alt)
-        } else if tag.name == "a" && !tag.isClosing && !tag.isSelfClosing {
-            links.append((text.output.utf8.count, tag.attributes["href"] ?? ""))
-        } else if tag.name == "a" && tag.isClosing, let link = links.popLast() {
-            closeLink(link)
+            if !tag.isClosing { text.append("- ") }
+        case .cell:
+            if tag.isClosing { text.append(" ") }
+        case .image:
+            if let alt = tag.value { text.append(alt) }
+        case .link:
+            if !tag.isClosing && !tag.isSelfClosing {
+                links.append((text.count, tag.value ?? ""))
+            } else if tag.isClosing, let link = links.popLast() {
+                closeLink(link)
+            }
+        case .other:
+            break
         }
     }
 
     /// Writes the link's target after its text, unless it adds nothing (same as the text, an anchor, script).
     private mutating func closeLink(_ link: (start: Int, href: String)) {
-        let href = link.href.trimmingCharacters(in: .whitespaces)
+        let href = Blank.trimmed(link.href, .whitespaces)
         let lowered = href.lowercased()
         guard !href.isEmpty, !href.hasPrefix("#"), !lowered.hasPrefix("javascript:") else { return }
-        let label = String(decoding: text.output.utf8.dropFirst(link.start), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let label = Blank.trimmed(text.string(from: link.start), .whitespacesAndNewlines)
         if label.isEmpty {
             text.append(" " + href)
         } else if label != href && "mailto:" + label != href && "tel:" + label != href {
@@ -104,31 +110,36 @@ private struct HTMLReader {
     }
 
     /// Skips to the end of a hidden element. A `<head>` without its end tag ends where `<body>` starts.
-    private mutating func skipHidden(_ name: String) {
-        var end = find("</" + name)
-        if name == "head", let body = find("<body"), body < (end ?? scalars.count) { end = body }
+    private mutating func skipHidden(_ element: HiddenElement) {
+        var end = find(Array("</\(element.name)".utf8))
+        if element == .head, let body = find(Self.bodyOpen), body < (end ?? bytes.count) { end = body }
         guard let end else {
-            if name != "head" { position = scalars.count }
+            if element != .head { position = bytes.count }
             return
         }
         position = end
-        if scalars[end + 1] == "/" { position = find(">").map { $0 + 1 } ?? scalars.count }
+        if bytes[end + 1] == UInt8(ascii: "/") { position = find(Self.tagClose).map { $0 + 1 } ?? bytes.count }
     }
 
-    private func starts(with prefix: String) -> Bool {
-        scalars[position...].starts(with: prefix.unicodeScalars)
+    /// HTML names are ASCII-case-insensitive; full Unicode lowercasing would be wrong here.
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
     }
 
-    /// The first index at or after `position` where `needle` starts, ignoring ASCII case.
-    private func find(_ needle: String) -> Int? {
-        let needle = Array(needle.lowercased().unicodeScalars)
-        guard scalars.count >= needle.count else { return nil }
+    private static let commentClose = Array("-->".utf8)
+    private static let tagClose = Array(">".utf8)
+    private static let bodyOpen = Array("<body".utf8)
+
+    /// The first index at or after `position` where `needle` (lowercase ASCII, starting with a non-letter) starts,
+    /// ignoring ASCII case.
+    private func find(_ needle: [UInt8]) -> Int? {
         var index = position
-        while index + needle.count <= scalars.count {
-            if zip(scalars[index..<index + needle.count], needle).allSatisfy({ HTMLTag.lowercased($0) == $1 }) {
-                return index
-            }
-            index += 1
+        while index + needle.count <= bytes.count {
+            guard let first = UTF8Text.firstIndex(of: needle[0], in: bytes, from: index),
+                first + needle.count <= bytes.count
+            else { return nil }
+            if (1..<needle.count).allSatisfy({ Self.lowercased(bytes[first + $0]) == needle[$0] }) { return first }
+            index = first + 1
         }
         return nil
     }

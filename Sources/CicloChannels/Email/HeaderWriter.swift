@@ -9,17 +9,29 @@ struct HeaderWriter {
     /// The longest word that cannot be cut (a URI): with a field name it still fits a 998-octet line.
     static let longestUncuttableWord = 900
 
-    private var text: String
+    /// The field so far, as bytes: the message is assembled from bytes, and appending to a `String` word by word
+    /// cost more than the folding itself.
+    private var text: [UInt8]
     private var lineLength: Int
     private var wordsOnLine = 0
 
     init(name: String) {
-        text = name + ":"
-        lineLength = text.utf8.count
+        text = []
+        text.reserveCapacity(128)
+        UTF8Text.append(name, to: &text)
+        text.append(UInt8(ascii: ":"))
+        lineLength = text.count
     }
 
     /// The field with its final CRLF.
-    var rendered: String { text + "\r\n" }
+    var rendered: String { String(decoding: text + [0x0D, 0x0A], as: UTF8.self) }
+
+    /// Appends the field with its final CRLF to `out`.
+    func write(to out: inout [UInt8]) {
+        out.append(contentsOf: text)
+        out.append(0x0D)
+        out.append(0x0A)
+    }
 
     /// Appends `word` after a space, first folding the line if the word would take it past 78 characters.
     mutating func word(_ word: String, foldable: Bool = true) {
@@ -27,7 +39,8 @@ struct HeaderWriter {
         if foldable && wordsOnLine > 0 && lineLength + needed > Self.preferredLineLength {
             fold()
         }
-        text += " " + word
+        text.append(UInt8(ascii: " "))
+        UTF8Text.append(word, to: &text)
         lineLength += needed
         wordsOnLine += 1
     }
@@ -53,7 +66,7 @@ struct HeaderWriter {
     /// non-ASCII (or anything else a plain word cannot carry) becomes encoded-words, spaces included, because the
     /// space between two encoded-words is dropped when decoding.
     mutating func unstructured(_ value: String) {
-        mixed(value) { token in token.utf8.allSatisfy { (0x21...0x7E).contains($0) || $0 == 0x09 } }
+        mixed(value) { token in token.allSatisfy { (0x21...0x7E).contains($0) || $0 == 0x09 } }
     }
 
     /// A display name (RFC 5322 phrase): a quoted-string when it is short ASCII with specials (`"Rossi, Giulia"`),
@@ -61,9 +74,10 @@ struct HeaderWriter {
     /// several encoded-words only when a run of non-ASCII is longer than one word can hold: some parsers wrongly
     /// put a space between adjacent encoded-words in a phrase (CPython before gh-128110's fix, for one).
     mutating func phrase(_ name: String) {
-        let tokens = name.split(separator: " ").map(String.init)
-        let isPlainASCII = name.utf8.allSatisfy { (0x20...0x7E).contains($0) } && !name.contains("=?")
-        if isPlainASCII && !tokens.allSatisfy(Self.isAtom) && name.utf8.count <= 60 {
+        let isPlainASCII = name.utf8.allSatisfy { (0x20...0x7E).contains($0) } && !Self.containsEncodedWordStart(name)
+        if isPlainASCII && !name.utf8.split(separator: UInt8(ascii: " ")).allSatisfy(Self.isAtom)
+            && name.utf8.count <= 60
+        {
             let escaped = name.replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "\"", with: "\\\"")
             word("\"" + escaped + "\"")
@@ -86,22 +100,42 @@ struct HeaderWriter {
     }
 
     private mutating func fold() {
-        text += "\r\n"
+        text.append(0x0D)
+        text.append(0x0A)
         lineLength = 0
         wordsOnLine = 0
     }
 
-    private static let atext = Set(
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~".utf8)
+    /// RFC 5322 atext, as a table indexed by byte.
+    private static let atext: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for byte in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~".utf8 {
+            table[Int(byte)] = true
+        }
+        return table
+    }()
 
-    private static func isAtom(_ token: String) -> Bool {
-        token.utf8.allSatisfy(atext.contains)
+    private static func isAtom(_ token: some Collection<UInt8>) -> Bool {
+        let atext = Self.atext
+        return token.allSatisfy { atext[Int($0)] }
+    }
+
+    /// `value.contains("=?")`, Foundation's search, which compares characters (so "=?" followed by a combining
+    /// mark does not count), asked only when it can matter: no decomposition holds a "?", so without a "?" byte
+    /// there is no match, and in ASCII text characters are bytes.
+    private static func containsEncodedWordStart(_ value: String) -> Bool {
+        guard value.utf8.contains(UInt8(ascii: "?")) else { return false }
+        guard value.utf8.allSatisfy({ $0 < 0x80 }) else { return value.contains("=?") }
+        return UTF8Text.containsPair(value, UInt8(ascii: "="), UInt8(ascii: "?"))
     }
 
     /// Writes `value` word by word: tokens that `isPlain` accepts as they are, runs of the others as encoded-words.
-    private mutating func mixed(_ value: String, isPlain: (String) -> Bool) {
-        let tokens = value.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-        let encode = Self.classify(tokens, isPlain: isPlain)
+    /// Tokens are byte ranges of the value, so that only the words written become strings.
+    private mutating func mixed(_ value: String, isPlain: (ArraySlice<UInt8>) -> Bool) {
+        let bytes = Array(value.utf8)
+        let tokens = UTF8Text.spaceSeparatedRanges(value, bytes: bytes)
+        let encode = Self.classify(tokens, of: bytes, isPlain: isPlain)
+        func text(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
         var index = 0
         // Extra spaces (empty tokens) go in front of the next plain word, so that a fold never leaves them at the
         // end of a line or alone on one.
@@ -110,13 +144,14 @@ struct HeaderWriter {
             if encode[index] {
                 var end = index
                 while end + 1 < tokens.count && encode[end + 1] { end += 1 }
-                encoded(tokens[index...end].joined(separator: " "))
+                // The run with the single spaces between its tokens: the value's own bytes.
+                encoded(text(tokens[index].lowerBound..<tokens[end].upperBound))
                 index = end + 1
             } else if tokens[index].isEmpty {
                 spaces += " "
                 index += 1
             } else {
-                word(spaces + tokens[index])
+                word(spaces + text(tokens[index]))
                 spaces = ""
                 index += 1
             }
@@ -128,9 +163,11 @@ struct HeaderWriter {
     /// and those too long for a folded line (encoded-words can be cut; a plain word cannot). An empty token (from two
     /// spaces in a row) joins an encoded neighbour, so that its space is kept inside the encoded text rather than
     /// dropped between two encoded-words.
-    private static func classify(_ tokens: [String], isPlain: (String) -> Bool) -> [Bool] {
+    private static func classify(
+        _ tokens: [Range<Int>], of bytes: [UInt8], isPlain: (ArraySlice<UInt8>) -> Bool
+    ) -> [Bool] {
         let needsEncoding = tokens.map { token in
-            token.utf8.count > preferredLineLength - 1 || token.contains("=?") || !isPlain(token)
+            token.count > preferredLineLength - 1 || containsEncodedWordStart(bytes[token]) || !isPlain(bytes[token])
         }
         return tokens.indices.map { index in
             guard tokens[index].isEmpty else { return needsEncoding[index] }
@@ -138,5 +175,10 @@ struct HeaderWriter {
             let right = tokens[(index + 1)...].firstIndex { !$0.isEmpty }
             return (left.map { needsEncoding[$0] } ?? false) || (right.map { needsEncoding[$0] } ?? false)
         }
+    }
+
+    private static func containsEncodedWordStart(_ token: ArraySlice<UInt8>) -> Bool {
+        guard token.contains(UInt8(ascii: "?")) else { return false }
+        return containsEncodedWordStart(String(decoding: token, as: UTF8.self))
     }
 }

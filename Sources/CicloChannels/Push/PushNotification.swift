@@ -19,20 +19,22 @@ public struct PushNotification: Sendable, Hashable {
     /// The JSON payload whose size providers limit: `{"body","data","deep_link","title"}`, keys sorted, UTF-8, with
     /// an absent deep link and empty data left out rather than sent as null and {}.
     public func encodedPayload() -> Data {
-        ChannelJSON.encode(
-            Payload(title: title, body: body, deepLink: deepLink, data: data.isEmpty ? nil : data))
+        Data(payloadBytes())
     }
 
-    private struct Payload: Encodable {
-        var title: String
-        var body: String
-        var deepLink: String?
-        var data: [String: String]?
-
-        enum CodingKeys: String, CodingKey {
-            case title, body, data
-            case deepLink = "deep_link"
+    /// The payload written by hand, keys in sorted order, as ChannelJSON.encode would write it (see JSONText).
+    func payloadBytes() -> [UInt8] {
+        var json = JSONText(capacity: title.utf8.count + body.utf8.count + (deepLink?.utf8.count ?? 0) + 64)
+        json.beginObject()
+        json.field("body", body)
+        if !data.isEmpty {
+            json.key("data")
+            json.appendObject(data)
         }
+        if let deepLink { json.field("deep_link", deepLink) }
+        json.field("title", title)
+        json.endObject()
+        return json.bytes
     }
 }
 
@@ -58,14 +60,14 @@ public struct PushGateway: Sendable, Hashable {
     public func request(
         for notification: PushNotification, deviceToken: String, idempotencyKey: String
     ) throws(PushError) -> HTTPMessage {
-        let blank = { (text: String) in text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+        let blank = { (text: String) in Blank.isBlank(text, .whitespacesAndNewlines) }
         guard !blank(notification.title) || !blank(notification.body) else {
             throw PushError(.empty, "The push notification has neither a title nor a body; check the template.")
         }
         guard !blank(deviceToken) else {
             throw PushError(.missingDeviceToken, "The push notification has no device token to send to.")
         }
-        let payload = notification.encodedPayload()
+        let payload = notification.payloadBytes()
         guard payload.count <= maxPayloadBytes else {
             throw PushError(
                 .tooLarge,
@@ -73,16 +75,18 @@ public struct PushGateway: Sendable, Hashable {
                     + "the title, body or data.")
         }
         // Spliced rather than re-encoded, so the payload the provider receives is byte for byte the one measured.
-        var body = Data(#"{"payload":"#.utf8)
-        body.append(payload)
-        body.append(Data(#","token":"#.utf8))
-        body.append(ChannelJSON.encode(deviceToken))
-        body.append(Data("}".utf8))
+        var body: [UInt8] = []
+        body.reserveCapacity(payload.count + deviceToken.utf8.count + 24)
+        body += #"{"payload":"#.utf8
+        body += payload
+        body += #","token":"#.utf8
+        body += JSONText.string(deviceToken)
+        body += "}".utf8
         return HTTPMessage(
             url: url,
             headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("Idempotency-Key", idempotencyKey)]
                 + headers,
-            body: body, idempotencyKey: idempotencyKey)
+            body: Data(body), idempotencyKey: idempotencyKey)
     }
 }
 

@@ -21,9 +21,20 @@ public enum GSM7 {
     /// Septets the scalar takes in GSM-7: 1 for the default alphabet, 2 for the extension table, nil if GSM-7 cannot
     /// carry it.
     public static func septets(for scalar: Unicode.Scalar) -> Int? {
+        if scalar.value < 0x100 {
+            let septets = latinSeptets[Int(scalar.value)]
+            return septets == 0 ? nil : Int(septets)
+        }
         if basicSet.contains(scalar) { return 1 }
         if extensionSet.contains(scalar) { return 2 }
         return nil
+    }
+
+    /// `septets(for:)` for U+0000 to U+00FF, where nearly all SMS text lies, read from the sets once rather than
+    /// hashed per character; 0 means none.
+    private static let latinSeptets: [UInt8] = (0..<256).map { value in
+        let scalar = Unicode.Scalar(UInt8(value))
+        return basicSet.contains(scalar) ? 1 : extensionSet.contains(scalar) ? 2 : 0
     }
 
     /// Whether every scalar of the text is in the default alphabet or the extension table.

@@ -76,8 +76,9 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     /// The digits, whether a "+" led them, and where a "(0)" trunk marker stood (as an index into the digits, which
     /// include its 0). Rejects anything but digits and the separators people write.
     private static func scan(_ raw: String) throws(PhoneNumberError) -> (digits: String, plus: Bool, marker: Int?) {
-        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = Blank.trimmed(raw, .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw PhoneNumberError(.empty, "The phone number is empty.") }
+        if let scanned = scanPlain(trimmed) { return scanned }
         var digits = ""
         var plus = false
         var marker: Int?
@@ -106,6 +107,28 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
             }
         }
         return (digits, plus, marker)
+    }
+
+    /// `scan` for the usual number, made only of ASCII digits, separators and a leading "+", read as bytes (in
+    /// ASCII each character is one byte); nil for anything else, which `scan` reads character by character.
+    private static func scanPlain(_ trimmed: String) -> (digits: String, plus: Bool, marker: Int?)? {
+        var digits: [UInt8] = []
+        digits.reserveCapacity(16)
+        var plus = false
+        var marker: Int?
+        let bytes = Array(trimmed.utf8)
+        for (index, byte) in bytes.enumerated() {
+            if marker == nil, !digits.isEmpty, bytes[index...].starts(with: "(0)".utf8) {
+                marker = digits.count
+            }
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits.append(byte)
+            case UInt8(ascii: "+") where digits.isEmpty && !plus: plus = true
+            case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "("), UInt8(ascii: ")"): continue
+            default: return nil
+            }
+        }
+        return (String(decoding: digits, as: UTF8.self), plus, marker)
     }
 
     public var description: String { e164 }

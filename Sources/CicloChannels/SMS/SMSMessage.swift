@@ -25,7 +25,7 @@ public struct SMSMessage: Sendable, Hashable {
 
     /// Builds the message for `text` under the campaign's policy, or says why it must not be sent.
     public static func compose(text: String, to: PhoneNumber, from: String, policy: SMSPolicy) -> SMSComposition {
-        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return .empty }
+        guard !Blank.isBlank(text, .whitespacesAndNewlines) else { return .empty }
         let prepared = SMSText(text, transliterate: policy.allowsTransliteration)
         guard prepared.segments <= policy.maxSegments else {
             return .tooLong(segments: prepared.segments, max: policy.maxSegments)
@@ -88,19 +88,20 @@ public struct SMSGateway: Sendable, Hashable {
     /// The POST that sends `message`: `{"encoding","from","segments","text","to"}` (keys sorted, so the same send
     /// always has the same bytes), with the send's idempotency key as the `Idempotency-Key` header.
     public func request(for message: SMSMessage, idempotencyKey: String) -> HTTPMessage {
-        let body = Body(
-            to: message.to.e164, from: message.from, text: message.text, encoding: message.encoding.rawValue,
-            segments: message.segments)
+        // Written by hand, keys in sorted order, as ChannelJSON.encode would write them (see JSONText).
+        var json = JSONText(capacity: message.text.utf8.count + message.from.utf8.count + 96)
+        json.beginObject()
+        json.field("encoding", message.encoding.rawValue)
+        json.field("from", message.from)
+        json.field("segments", message.segments)
+        json.field("text", message.text)
+        json.field("to", message.to.e164)
+        json.endObject()
         return HTTPMessage(
             url: url,
             headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("Idempotency-Key", idempotencyKey)]
                 + headers,
-            body: ChannelJSON.encode(body), idempotencyKey: idempotencyKey)
-    }
-
-    private struct Body: Encodable {
-        var to, from, text, encoding: String
-        var segments: Int
+            body: Data(json.bytes), idempotencyKey: idempotencyKey)
     }
 }
 

@@ -29,7 +29,12 @@ public struct SMSText: Sendable, Hashable {
     /// displays as. With `transliterate`, characters GSM-7 lacks are replaced by their nearest GSM-7 spelling, but
     /// only if that makes the whole text GSM-7: a text that needs UCS-2 anyway keeps its original accents.
     public init(_ text: String, transliterate: Bool = false) {
-        let composed = text.precomposedStringWithCanonicalMapping
+        // Text below U+0300 (Latin, with its precomposed accented letters) is already composed: every canonical
+        // composition involves a character from U+0300 up (a combining mark, a Hangul jamo, a vowel sign), and no
+        // character below it decomposes into something that composes back differently. That skips Foundation's
+        // normalisation for nearly every SMS.
+        let composed =
+            text.unicodeScalars.allSatisfy({ $0.value < 0x300 }) ? text : text.precomposedStringWithCanonicalMapping
         var chosen = composed
         if transliterate, !GSM7.canEncode(composed) {
             let plain = GSM7.transliterate(composed)
@@ -38,17 +43,17 @@ public struct SMSText: Sendable, Hashable {
         self.text = chosen
         if GSM7.canEncode(chosen) {
             encoding = .gsm7
-            (units, segments) = Self.count(chosen.unicodeScalars.map { GSM7.septets(for: $0) ?? 1 }, in: .gsm7)
+            (units, segments) = Self.count(chosen.unicodeScalars.lazy.map { GSM7.septets(for: $0) ?? 1 }, in: .gsm7)
         } else {
             encoding = .ucs2
-            (units, segments) = Self.count(chosen.unicodeScalars.map { $0.utf16.count }, in: .ucs2)
+            (units, segments) = Self.count(chosen.unicodeScalars.lazy.map { $0.utf16.count }, in: .ucs2)
         }
     }
 
     /// Packs characters of the given sizes into segments. A character is never split between two parts: a GSM-7
     /// escape and its code, or the two halves of a UTF-16 surrogate pair, must arrive in one part for the handset to
     /// decode them, so a character that would straddle a boundary starts the next part and leaves a unit unused.
-    private static func count(_ sizes: [Int], in encoding: SMSEncoding) -> (units: Int, segments: Int) {
+    private static func count(_ sizes: some Collection<Int>, in encoding: SMSEncoding) -> (units: Int, segments: Int) {
         let total = sizes.reduce(0, +)
         // An empty text is still one (empty) message if it is sent at all.
         if total <= encoding.singleSegmentCapacity { return (total, 1) }

@@ -55,6 +55,8 @@ public struct MessageTemplate: Sendable {
     public let name: String
     public let variables: [TemplateVariable]
     private let parts: [String: MustacheTemplate]
+    /// Every part in its plain form (see `PlainTemplate`), or nil when any part needs the Mustache engine.
+    private let plainParts: [String: PlainTemplate]?
     private let names: Set<String>
 
     /// Compiles every part. `parts` maps a part name to its kind and source.
@@ -72,6 +74,7 @@ public struct MessageTemplate: Sendable {
             }
         }
         var compiled: [String: MustacheTemplate] = [:]
+        var plain: [String: PlainTemplate]? = Self.hasNestedNames(declared) ? nil : [:]
         for (part, (kind, source)) in parts.sorted(by: { $0.key < $1.key }) {
             let partName = "\(name).\(part)"
             for use in try TemplateScanner.variables(in: source, template: partName) where !declared.contains(use.name) {
@@ -81,13 +84,17 @@ public struct MessageTemplate: Sendable {
             // The pragma goes on the first line itself, so the parser's line numbers stay the source's.
             let text = kind == .text ? "{{% CONTENT_TYPE: TEXT}}" + source : source
             do {
-                compiled[part] = try MustacheTemplate(string: text)
+                let template = try MustacheTemplate(string: text)
+                compiled[part] = template
+                plain?[part] = PlainTemplate(
+                    source: source, escapesValues: kind == .html, names: variables.map(\.name), compiled: template)
             } catch let error as MustacheTemplate.ParserError {
                 throw TemplateError(template: partName, line: error.context.lineNumber, variable: nil,
                                     problem: "does not parse (\(error.error))")
             }
         }
         self.parts = compiled
+        self.plainParts = plain?.count == compiled.count ? plain : nil
         self.names = declared
     }
 
@@ -97,22 +104,38 @@ public struct MessageTemplate: Sendable {
     /// Renders every part with `values`, falling back to each variable's default; fails, naming them, when a
     /// declared variable has neither. Values for names the template does not declare are ignored.
     public func render(_ values: [String: String]) -> Result<[String: String], RenderFailure> {
-        var resolved: [String: String] = [:]
+        var resolvedValues: [String] = []
+        resolvedValues.reserveCapacity(variables.count)
         var missing: [String] = []
         for variable in variables {
             if let value = values[variable.name] ?? variable.defaultValue {
-                resolved[variable.name] = value
+                resolvedValues.append(value)
             } else {
                 missing.append(variable.name)
             }
         }
         if !missing.isEmpty { return .failure(RenderFailure(template: name, missing: missing)) }
+        if let plainParts { return .success(plainParts.mapValues { $0.render(resolvedValues) }) }
+        let resolved = Dictionary(uniqueKeysWithValues: zip(variables.map(\.name), resolvedValues))
         // An empty value is left out of the context, so `{{#x}}` treats it as absent, as Mustache users expect;
         // `{{x}}` renders it as nothing either way.
         let context = Self.nest(resolved.filter { !$0.value.isEmpty })
         var output: [String: String] = [:]
         for (part, template) in parts { output[part] = template.render(context) }
         return .success(output)
+    }
+
+    /// Whether a declared name is a prefix of another (`customer` and `customer.name`): `nest` then makes one
+    /// of them shadow the other, depending on dictionary order, which only the engine may decide.
+    private static func hasNestedNames(_ names: Set<String>) -> Bool {
+        names.contains { name in
+            var prefix = Substring(name)
+            while let dot = prefix.lastIndex(of: ".") {
+                prefix = prefix[..<dot]
+                if names.contains(String(prefix)) { return true }
+            }
+            return false
+        }
     }
 
     /// Dotted names become nested dictionaries, so `{{customer.first_name}}` resolves as Mustache expects.
