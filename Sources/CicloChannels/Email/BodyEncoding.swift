@@ -25,16 +25,10 @@ enum BodyEncoding: String {
         byte &- 0x20 > 0x7E - 0x20 && byte != 0x09 && byte != 0x0D && byte != 0x0A || byte == UInt8(ascii: "=")
     }
 
-    /// Chooses the encoding for `text` and writes its encoded lines, each with its CRLF, to `out` after the
-    /// headers that `header` returns for the chosen encoding. The same as `choose` and `encode` on
-    /// `canonicalBytes(text)`, but for text whose line ends are LF, the usual case, it encodes quoted-printable
-    /// straight from the text, counting as it goes what `choose` needs, and so reads the text once.
-    static func write(_ text: String, into out: inout [UInt8], header: (BodyEncoding) -> String) {
-        var text = text
-        text.withUTF8 { write($0, into: &out, header: header) }
-    }
-
-    /// `write` for text given as UTF-8 bytes.
+    /// Chooses the encoding for `source`, UTF-8 text, and writes its encoded lines, each with its CRLF, to `out`
+    /// after the headers that `header` returns for the chosen encoding. The same as `choose` and `encode` on the
+    /// canonical bytes, but for text whose line ends are LF, the usual case, it encodes quoted-printable straight
+    /// from the text, counting as it goes what `choose` needs, and so reads the text once.
     static func write(_ source: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], header: (BodyEncoding) -> String) {
         let attempt = QuotedPrintable.encode(source, lineEnd: .lf)
         guard attempt.sawReturn else {
@@ -108,13 +102,6 @@ enum BodyEncoding: String {
             out.append(0x0D)
             out.append(0x0A)
         }
-    }
-
-    /// Base64 in lines of 76 characters, without line ends.
-    static func base64Lines(_ bytes: [UInt8]) -> [String] {
-        var out: [UInt8] = []
-        base64(bytes, into: &out)
-        return lines(out)
     }
 
     /// Quoted-printable lines without line ends (the form the tests read).

@@ -50,7 +50,9 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         if address.unicodeScalars.contains(where: { UTF8Text.isWhitespace($0.value) }) {
             throw EmailError(.whitespace, field: "email address", reason: "it contains a space", value: address)
         }
-        guard let at = address.lastIndex(of: "@") else {
+        // In ASCII (no CR or LF here) each character is one byte, so the byte search finds the same "@".
+        let isASCII = address.utf8.allSatisfy { $0 < 0x80 }
+        guard let at = isASCII ? address.utf8.lastIndex(of: UInt8(ascii: "@")) : address.lastIndex(of: "@") else {
             throw EmailError(.missingAtSign, field: "email address", reason: "it has no @ sign", value: address)
         }
         let local = String(address[..<at])

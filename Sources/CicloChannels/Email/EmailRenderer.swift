@@ -37,7 +37,7 @@ public struct EmailRenderer: Sendable {
                 value: configuration.messageIDDomain ?? "")
         }
         let messageID = Self.messageID(idempotencyKey: message.idempotencyKey, domain: domain)
-        let boundary = "=_ciclo_" + Self.hexDigest("boundary\u{0}" + message.idempotencyKey).prefix(32)
+        let boundary = "=_ciclo_" + Self.shortDigest("boundary\u{0}" + message.idempotencyKey)
 
         // The whole message is written as bytes into one buffer and copied once into `Data`.
         var out: [UInt8] = []
@@ -95,7 +95,7 @@ public struct EmailRenderer: Sendable {
     /// key, in hex, at `domain`. A hash rather than the key itself, so that keys of any form make a valid id and
     /// reveal nothing; 128 bits keep collisions out of reach and the header within 78 characters.
     public static func messageID(idempotencyKey: String, domain: String) -> String {
-        hexDigest(idempotencyKey).prefix(32) + "@" + domain
+        shortDigest(idempotencyKey) + "@" + domain
     }
 
     private static let crlf: [UInt8] = [0x0D, 0x0A]
@@ -116,8 +116,12 @@ public struct EmailRenderer: Sendable {
         }
     }
 
-    private static func hexDigest(_ string: String) -> String {
-        UTF8Text.lowerHex(SHA256.hash(data: Array(string.utf8)))
+    /// The first 128 bits of the SHA-256 of `string`, in lowercase hex: 32 characters.
+    private static func shortDigest(_ string: String) -> String {
+        var string = string
+        var hasher = SHA256()
+        string.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        return hasher.finalize().withUnsafeBytes { UTF8Text.lowerHex($0.prefix(16)) }
     }
 
     private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]

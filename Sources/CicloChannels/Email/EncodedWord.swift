@@ -54,12 +54,6 @@ enum EncodedWord {
         return String(decoding: result, as: UTF8.self)
     }
 
-    static func hex(_ byte: UInt8) -> String {
-        var digits: [UInt8] = []
-        UTF8Text.appendHex(byte, to: &digits)
-        return String(decoding: digits, as: UTF8.self)
-    }
-
     /// Hands out the encoded-words for one run of text, each sized to the room the caller has on its line.
     ///
     /// The text is kept as one byte array cut into units, with each unit's payload length worked out once, so

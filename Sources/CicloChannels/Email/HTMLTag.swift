@@ -55,7 +55,7 @@ struct HTMLTag {
                     valueRange = valueStart..<index
                 }
             }
-            if value == nil, let wanted, HTMLElement.key(bytes, attribute..<attributeEnd) == wanted {
+            if value == nil, let wanted, HTMLElement.isNamed(bytes, attribute..<attributeEnd, wanted) {
                 value = HTMLEntities.decode(bytes, valueRange)
             }
         }
@@ -88,79 +88,95 @@ enum HTMLElement: Equatable {
     case hidden(HiddenElement)
     case lineBreak, paragraph, listItem, line, cell, image, link, other
 
-    /// The attribute the text version reads, packed as by `key`: an image's alternative text, a link's target.
-    var wantedAttribute: UInt128? {
+    /// The attribute the text version reads: an image's alternative text, a link's target.
+    var wantedAttribute: StaticString? {
         switch self {
-        case .image: Self.alt
-        case .link: Self.href
+        case .image: "alt"
+        case .link: "href"
         default: nil
         }
     }
 
-    private static let alt = key("alt")
-    private static let href = key("href")
+    /// Whether `bytes[range]` is `name` (lowercase ASCII), ignoring ASCII case.
+    static func isNamed(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ name: StaticString) -> Bool {
+        guard range.count == name.utf8CodeUnitCount else { return false }
+        for offset in 0..<range.count where lowercased(bytes[range.lowerBound + offset]) != name.utf8Start[offset] {
+            return false
+        }
+        return true
+    }
 
     /// The element whose name is `bytes[range]`, matched ignoring ASCII case as HTML does (full Unicode case folding
-    /// would be wrong here).
+    /// would be wrong here). A switch on the first letter, then a few comparisons: a table lookup per tag cost more
+    /// than reading the tag.
     init(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
         self = .other
-        guard !range.isEmpty, let key = Self.key(bytes, range) else { return }
-        // Only the few names that share the first letter are compared.
-        let letter = Int(bytes[range.lowerBound] | 0x20) - Int(UInt8(ascii: "a"))
-        guard (0..<26).contains(letter) else { return }
-        for entry in Self.table[Self.firstWithLetter[letter]..<Self.firstWithLetter[letter + 1]] where entry.key == key {
-            self = entry.element
-            return
+        guard !range.isEmpty else { return }
+        func named(_ name: StaticString) -> Bool { HTMLElement.isNamed(bytes, range, name) }
+        switch HTMLElement.lowercased(bytes[range.lowerBound]) {
+        case UInt8(ascii: "a"):
+            if named("a") { self = .link }
+            else if named("address") { self = .paragraph }
+            else if named("article") || named("aside") { self = .line }
+        case UInt8(ascii: "b"):
+            if named("br") { self = .lineBreak }
+            else if named("blockquote") { self = .paragraph }
+            else if named("body") { self = .line }
+        case UInt8(ascii: "c"):
+            if named("center") || named("caption") { self = .line }
+        case UInt8(ascii: "d"):
+            if named("dl") { self = .paragraph }
+            else if named("div") || named("dt") || named("dd") { self = .line }
+        case UInt8(ascii: "f"):
+            if named("figure") { self = .paragraph }
+            else if named("footer") || named("form") || named("fieldset") || named("figcaption") { self = .line }
+        case UInt8(ascii: "h"):
+            if named("h1") || named("h2") || named("h3") || named("h4") || named("h5") || named("h6") || named("hr") {
+                self = .paragraph
+            } else if named("head") {
+                self = .hidden(.head)
+            } else if named("header") || named("html") {
+                self = .line
+            }
+        case UInt8(ascii: "i"):
+            if named("img") { self = .image }
+        case UInt8(ascii: "l"):
+            if named("li") { self = .listItem }
+        case UInt8(ascii: "m"):
+            if named("main") { self = .line }
+        case UInt8(ascii: "n"):
+            if named("nav") { self = .line }
+            else if named("noscript") { self = .hidden(.noscript) }
+        case UInt8(ascii: "o"):
+            if named("ol") { self = .paragraph }
+        case UInt8(ascii: "p"):
+            if named("p") || named("pre") { self = .paragraph }
+        case UInt8(ascii: "s"):
+            if named("style") { self = .hidden(.style) }
+            else if named("script") { self = .hidden(.script) }
+            else if named("section") { self = .line }
+        case UInt8(ascii: "t"):
+            if named("table") { self = .paragraph }
+            else if named("title") { self = .hidden(.title) }
+            else if named("template") { self = .hidden(.template) }
+            else if named("tr") || named("tbody") || named("thead") || named("tfoot") { self = .line }
+            else if named("td") || named("th") { self = .cell }
+        case UInt8(ascii: "u"):
+            if named("ul") { self = .paragraph }
+        default:
+            break
         }
     }
 
-    /// A name of up to 15 bytes packed into an integer with its length, ASCII letters lowercased, so that names
-    /// compare as numbers; nil for a longer name, which no element or attribute the text version reads has.
+    /// HTML names are ASCII-case-insensitive; full Unicode lowercasing would be wrong here.
     @inline(__always)
-    static func key(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> UInt128? {
-        guard range.count <= 15 else { return nil }
-        var key = UInt128(range.count) << 120
-        var shift: UInt128 = 0
-        for index in range {
-            let byte = bytes[index]
-            let lowered = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
-            key |= UInt128(lowered) << shift
-            shift += 8
-        }
-        return key
-    }
-
-    static func key(_ name: String) -> UInt128 {
-        var name = name
-        return name.withUTF8 { key($0, 0..<$0.count)! }
-    }
-
-    private static let table: [(key: UInt128, element: HTMLElement)] = {
-        var table: [(key: UInt128, element: HTMLElement)] = []
-        func add(_ names: [String], _ element: HTMLElement) {
-            for name in names { table.append((key(name), element)) }
-        }
-        for hidden in HiddenElement.allCases { add([hidden.name], .hidden(hidden)) }
-        add(["br"], .lineBreak)
-        add(["p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "blockquote", "pre", "dl", "hr", "address",
-             "figure"], .paragraph)
-        add(["li"], .listItem)
-        add(["div", "tr", "section", "article", "header", "footer", "nav", "aside", "main", "center", "dt", "dd", "form",
-             "fieldset", "figcaption", "tbody", "thead", "tfoot", "body", "html", "caption"], .line)
-        add(["td", "th"], .cell)
-        add(["img"], .image)
-        add(["a"], .link)
-        return table.sorted { $0.key & 0xFF < $1.key & 0xFF }
-    }()
-
-    /// Where the names starting with each letter begin in `table`, with one more entry for the end.
-    private static let firstWithLetter: [Int] = (0...26).map { letter in
-        table.firstIndex { Int($0.key & 0xFF) >= Int(UInt8(ascii: "a")) + letter } ?? table.count
+    static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
     }
 }
 
 /// The elements dropped with their content.
-enum HiddenElement: CaseIterable {
+enum HiddenElement {
     case head, style, script, title, template, noscript
 
     var name: String {

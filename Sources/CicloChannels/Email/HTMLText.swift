@@ -121,11 +121,6 @@ private struct HTMLReader: ~Copyable {
         if bytes[end + 1] == UInt8(ascii: "/") { position = find(Self.tagClose).map { $0 + 1 } ?? bytes.count }
     }
 
-    /// HTML names are ASCII-case-insensitive; full Unicode lowercasing would be wrong here.
-    private static func lowercased(_ byte: UInt8) -> UInt8 {
-        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
-    }
-
     private static let commentClose = Array("-->".utf8)
     private static let tagClose = Array(">".utf8)
     private static let bodyOpen = Array("<body".utf8)
@@ -138,7 +133,7 @@ private struct HTMLReader: ~Copyable {
             guard let first = UTF8Text.firstIndex(of: needle[0], in: bytes, from: index),
                 first + needle.count <= bytes.count
             else { return nil }
-            if (1..<needle.count).allSatisfy({ Self.lowercased(bytes[first + $0]) == needle[$0] }) { return first }
+            if (1..<needle.count).allSatisfy({ HTMLElement.lowercased(bytes[first + $0]) == needle[$0] }) { return first }
             index = first + 1
         }
         return nil

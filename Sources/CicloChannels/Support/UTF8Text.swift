@@ -70,12 +70,6 @@ enum UTF8Text {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// `value.split(separator: " ", omittingEmptySubsequences: false).map(String.init)`.
-    static func splitOnSpaces(_ value: String) -> [String] {
-        let bytes = Array(value.utf8)
-        return spaceSeparatedRanges(value, bytes: bytes).map { String(decoding: bytes[$0], as: UTF8.self) }
-    }
-
     /// Where the pieces of `value.split(separator: " ", omittingEmptySubsequences: false)` are, as offsets into
     /// `bytes` (the value's UTF-8), found without walking every character: `split` compares `Character`s, so a space
     /// that joins a neighbour in one character (a combining mark after it, a prepended mark before it) splits

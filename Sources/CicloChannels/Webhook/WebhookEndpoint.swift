@@ -69,8 +69,13 @@ public enum WebhookSignature {
 
     /// `"sha256=<lowercase hex HMAC-SHA256 of "<timestamp>.<body>">"`.
     public static func sign(body: Data, timestamp: Int64, secret: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(
-            for: signedBytes(body: body, timestamp: timestamp), using: SymmetricKey(data: Data(secret.utf8)))
+        // The same HMAC as HMAC<SHA256> over signedBytes(body:timestamp:), without building that buffer.
+        let prefix = Array("\(timestamp).".utf8)
+        let mac = prefix.withUnsafeBytes { prefix in
+            body.withUnsafeBytes { body in
+                HMACSHA256.authenticationCode(key: Array(secret.utf8), parts: [prefix, body])
+            }
+        }
         return "sha256=" + UTF8Text.lowerHex(mac)
     }
 
