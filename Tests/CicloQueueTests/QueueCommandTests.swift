@@ -42,8 +42,9 @@ struct QueueCommandTests {
                 """, ["s-\(customers[11])"]),
             .init("""
                 INSERT INTO deliveries (job_id, idempotency_key, customer_id, channel, outcome, finished_at)
-                SELECT g, 'done-' || g, $1, 'email', 'sent', now() - (g || ' seconds')::interval
-                FROM generate_series(1, 90) g
+                SELECT g, 'done-' || g, $1, 'email', 'sent',
+                       now() - (CASE WHEN g <= 30 THEN g ELSE g + 60 END || ' seconds')::interval
+                FROM generate_series(1, 60) g
                 """, [customers[19]]),
         ])
     }
@@ -65,7 +66,7 @@ struct QueueCommandTests {
         #expect(depth.dueNow == 5)
         #expect(depth.scheduledLater == 3)
         #expect(depth.failedLastMinute == 2)
-        #expect(depth.completedLastMinute == 59, "deliveries 1 to 59 seconds old, not the 60 to 90 second ones")
+        #expect(depth.completedLastMinute == 30, "deliveries 1 to 30 seconds old, not the 91 to 120 second ones")
         #expect((depth.oldestDueAgeSeconds ?? -1) >= 0)
         let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
         let keys: Set<String> = Set(object?.keys.map { $0 } ?? [])

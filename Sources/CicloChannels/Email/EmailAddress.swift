@@ -108,7 +108,9 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         if local.hasPrefix(".") || local.hasSuffix(".") {
             throw fail("the part before the @ starts or ends with a dot")
         }
-        if UTF8Text.containsPair(local, UInt8(ascii: "."), UInt8(ascii: ".")) { throw fail("the part before the @ has two dots in a row") }
+        if UTF8Text.containsPair(local, UInt8(ascii: "."), UInt8(ascii: ".")) {
+            throw fail("the part before the @ has two dots in a row")
+        }
         // The local part is ASCII without line breaks here, so each byte is one character.
         if let bad = local.utf8.first(where: { !dotAtom[Int($0)] }) {
             throw fail("the character '\(Character(Unicode.Scalar(bad)))' is not allowed before the @")

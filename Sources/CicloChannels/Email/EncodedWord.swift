@@ -45,7 +45,8 @@ enum EncodedWord {
             if isQLiteral(byte) {
                 result.append(byte)
             } else if byte == UInt8(ascii: " ") {
-                result.append(UInt8(ascii: "_"))  // RFC 2047 4.2(2): "_" stands for a space, which cannot appear in a word
+                // RFC 2047 4.2(2): "_" stands for a space, which cannot appear in a word.
+                result.append(UInt8(ascii: "_"))
             } else {
                 result.append(UInt8(ascii: "="))
                 UTF8Text.appendHex(byte, to: &result)

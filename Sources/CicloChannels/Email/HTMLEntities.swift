@@ -31,7 +31,9 @@ enum HTMLEntities {
         out.reserveCapacity(range.count)
         var index = range.lowerBound
         while index < range.upperBound {
-            if bytes[index] == UInt8(ascii: "&"), let (scalar, next) = reference(in: bytes, at: index, limit: range.upperBound) {
+            if bytes[index] == UInt8(ascii: "&"),
+                let (scalar, next) = reference(in: bytes, at: index, limit: range.upperBound)
+            {
                 out.append(contentsOf: String(scalar).utf8)
                 index = next
             } else {

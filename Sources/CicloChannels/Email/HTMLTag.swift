@@ -20,7 +20,7 @@ struct HTMLTag {
             index += 1
         }
         let nameStart = index
-        while index < count && !Self.isSpace(bytes, index) && bytes[index] != UInt8(ascii: "/") && bytes[index] != UInt8(ascii: ">") {
+        while index < count && !Self.isSpace(bytes, index) && !Self.endsName(bytes[index]) {
             index += UTF8Text.scalarLength(lead: bytes[index])
         }
         element = HTMLElement(bytes, nameStart..<index)
@@ -60,6 +60,11 @@ struct HTMLTag {
             }
         }
         end = min(index + 1, count)
+    }
+
+    @inline(__always)
+    private static func endsName(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "/") || byte == UInt8(ascii: ">")
     }
 
     @inline(__always)

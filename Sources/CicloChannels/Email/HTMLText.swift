@@ -45,9 +45,10 @@ private struct HTMLReader: ~Copyable {
 
     /// Reads a tag, comment or declaration at `position`; false when the "<" is just text.
     private mutating func readMarkup() -> Bool {
-        if position + 3 < bytes.count && bytes[position + 1] == UInt8(ascii: "!")
+        let opensComment =
+            position + 3 < bytes.count && bytes[position + 1] == UInt8(ascii: "!")
             && bytes[position + 2] == UInt8(ascii: "-") && bytes[position + 3] == UInt8(ascii: "-")
-        {  // "<!--"
+        if opensComment {
             position = find(Self.commentClose).map { $0 + 3 } ?? bytes.count
             return true
         }
@@ -133,7 +134,9 @@ private struct HTMLReader: ~Copyable {
             guard let first = UTF8Text.firstIndex(of: needle[0], in: bytes, from: index),
                 first + needle.count <= bytes.count
             else { return nil }
-            if (1..<needle.count).allSatisfy({ HTMLElement.lowercased(bytes[first + $0]) == needle[$0] }) { return first }
+            if (1..<needle.count).allSatisfy({ HTMLElement.lowercased(bytes[first + $0]) == needle[$0] }) {
+                return first
+            }
             index = first + 1
         }
         return nil

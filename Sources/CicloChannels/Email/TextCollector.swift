@@ -1,10 +1,9 @@
 /// Collects text as a browser lays it out: runs of white space become one space, block boundaries become line
 /// breaks (at most a blank line), and nothing trails a line.
 ///
-/// It takes and keeps UTF-8 bytes in a buffer of its own, and makes a string once at the end: appending to a
-/// `String` scalar by scalar, testing each scalar's Unicode properties, and later appending to an `Array` word by
-/// word (a uniqueness check per call) were most of the cost of the text version. Not copyable, so the buffer has
-/// exactly one owner, which frees it.
+/// It takes and keeps UTF-8 bytes in a buffer of its own: appending to a `String` scalar by scalar, testing each
+/// scalar's Unicode properties, and later appending to an `Array` word by word (a uniqueness check per call) were
+/// most of the cost of the text version. Not copyable, so the buffer has exactly one owner, which frees it.
 struct TextCollector: ~Copyable {
     private var buffer: UnsafeMutableBufferPointer<UInt8>
     /// The length of the text so far, in bytes.

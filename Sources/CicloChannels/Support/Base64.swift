@@ -2,7 +2,8 @@
 /// handed out one at a time so callers can write them where they need them (MIME lines, encoded-words) without
 /// building intermediate strings.
 enum Base64 {
-    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    private static let alphabet: [UInt8] = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     static func encode(_ bytes: some Collection<UInt8>, _ emit: (UInt8) -> Void) {
         var iterator = bytes.makeIterator()

@@ -80,7 +80,9 @@ enum UTF8Text {
         var start = 0
         bytes.withUnsafeBufferPointer { bytes in
             for offset in bytes.indices where bytes[offset] == UInt8(ascii: " ") {
-                if !isBelowCombiningMarks(before: offset, in: bytes) || !isBelowCombiningMarks(at: offset + 1, in: bytes) {
+                let plainNeighbours =
+                    isBelowCombiningMarks(before: offset, in: bytes) && isBelowCombiningMarks(at: offset + 1, in: bytes)
+                if !plainNeighbours {
                     let utf8 = value.utf8
                     let space = utf8.index(utf8.startIndex, offsetBy: offset)
                     let next = utf8.index(after: space)

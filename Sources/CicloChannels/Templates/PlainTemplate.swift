@@ -14,9 +14,8 @@ struct PlainTemplate: Sendable {
     }
 
     let segments: [Segment]
+    /// The bytes of text between the tags, to reserve room for the output.
     private let textLength: Int
-    /// How many variable tags there are, to reserve room for values.
-    private let uses: Int
 
     /// The segments of `source`, or nil when it has anything but text and variable tags naming `names`. `compiled`
     /// is the engine's template for the same part: both render a probe in which every variable has a distinct
@@ -54,11 +53,10 @@ struct PlainTemplate: Sendable {
             if case .text(let text) = segment { return length + text.utf8.count }
             return length
         }
-        uses = segments.count { if case .variable = $0 { true } else { false } }
         guard !source.unicodeScalars.contains(where: { $0 == Self.probeMark }) else { return nil }
         let probe = names.indices.map { "\(Self.probeMark)\($0)<&>\(Self.probeMark)" }
         let context = MessageTemplate.nest(Dictionary(uniqueKeysWithValues: zip(names, probe)))
-        guard compiled.render(context) == render(probe) else { return nil }
+        guard compiled.render(context).utf8.elementsEqual(render(probe).utf8) else { return nil }
     }
 
     /// Renders with `values`, one per declared variable, in declaration order; an empty value renders as nothing,
@@ -66,8 +64,12 @@ struct PlainTemplate: Sendable {
     /// `String` appended to, not bytes made into one, which would validate the UTF-8 all over again.
     func render(_ values: [String]) -> String {
         let escaped = values.map { Self.htmlEscape($0) }
+        var length = textLength
+        for case .variable(let index, let isEscaped) in segments {
+            length += (isEscaped ? escaped[index] : values[index]).utf8.count
+        }
         var output = ""
-        output.reserveCapacity(textLength + escaped.reduce(0) { $0 + $1.utf8.count } * uses)
+        output.reserveCapacity(length)
         for segment in segments {
             switch segment {
             case .text(let text): output += text

@@ -69,14 +69,12 @@ public enum WebhookSignature {
 
     /// `"sha256=<lowercase hex HMAC-SHA256 of "<timestamp>.<body>">"`.
     public static func sign(body: Data, timestamp: Int64, secret: String) -> String {
-        // The same HMAC as HMAC<SHA256> over signedBytes(body:timestamp:), without building that buffer.
-        let prefix = Array("\(timestamp).".utf8)
-        let mac = prefix.withUnsafeBytes { prefix in
-            body.withUnsafeBytes { body in
-                HMACSHA256.authenticationCode(key: Array(secret.utf8), parts: [prefix, body])
-            }
-        }
-        return "sha256=" + UTF8Text.lowerHex(mac)
+        // swift-crypto's incremental HMAC over "<timestamp>." then the body, so the signed text is never copied
+        // into one buffer.
+        var hmac = HMAC<SHA256>(key: SymmetricKey(data: Data(secret.utf8)))
+        hmac.update(data: Array("\(timestamp).".utf8))
+        hmac.update(data: body)
+        return "sha256=" + UTF8Text.lowerHex(Array(hmac.finalize()))
     }
 
     static func signedBytes(body: Data, timestamp: Int64) -> Data {
