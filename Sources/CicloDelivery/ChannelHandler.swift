@@ -29,10 +29,10 @@ public struct ChannelHandler: JobHandler {
             return .failed(.permanent("channel \(job.channel) is not one Ciclo delivers on"))
         }
         guard let campaignID = job.campaignID else { return .suppressed(reason: RenderFailure.reason) }
-        let customer = SendVariables.json(job.customer) ?? [:]
-        let locale = SendVariables.scalar(customer["locale"]) ?? "en"
+        let context = SendContext(job)
+        let locale = SendContext.scalar(context.customer["locale"]) ?? "en"
         let entry: TemplateStore.Entry
-        switch await templates.template(campaignID: campaignID, variant: SendVariables.variant(of: job), locale: locale) {
+        switch await templates.template(campaignID: campaignID, variant: context.variant, locale: locale) {
         case .success(let found): entry = found
         case .failure(.unavailable(let why)): return .failed(.transient("templates unavailable: \(why)"))
         case .failure(let why):
@@ -41,18 +41,17 @@ public struct ChannelHandler: JobHandler {
         }
         let links = unsubscribeLinks(for: job)
         let parts: [String: String]
-        switch entry.template.render(SendVariables.values(for: job, links: links)) {
+        switch entry.template.render(context.values(links: links)) {
         case .success(let rendered): parts = rendered
         case .failure(let failure):
             logger.notice("render failed; send suppressed", metadata: ["job": "\(job.id)", "why": "\(failure)"])
             return .suppressed(reason: RenderFailure.reason)
         }
-        let settings = (try? SendVariables.definition(of: job)?.decode(CampaignDelivery.self)) ?? nil
         switch channel {
-        case .email: return await sendEmail(job, customer: customer, parts: parts, links: links, settings: settings?.email)
-        case .sms: return await sendSMS(job, customer: customer, parts: parts, settings: settings?.sms)
-        case .push: return await sendPush(job, customer: customer, parts: parts)
-        case .webhook: return await sendWebhook(job, customer: customer, parts: parts)
+        case .email: return await sendEmail(context, parts: parts, links: links)
+        case .sms: return await sendSMS(context, parts: parts)
+        case .push: return await sendPush(context, parts: parts)
+        case .webhook: return await sendWebhook(context, parts: parts)
         }
     }
 
@@ -68,20 +67,20 @@ public struct ChannelHandler: JobHandler {
         return links
     }
 
-    func sendEmail(_ job: ClaimedJob, customer: [String: JSONValue], parts: [String: String],
-                   links: [String: String], settings: CampaignDelivery.Email?) async -> JobOutcome {
+    func sendEmail(_ context: SendContext, parts: [String: String], links: [String: String]) async -> JobOutcome {
+        let job = context.job, settings = context.delivery.email
         guard let transport = transports.email else { return .failed(.permanent("no email transport is configured")) }
-        guard let address = SendVariables.scalar(customer["email"]), !address.isEmpty else {
+        guard let address = context.customerField("email") else {
             return .suppressed(reason: "no_address")
         }
         do {
             let message = EmailMessage(
-                from: try EmailAddress(settings?.from ?? configuration.defaultFrom),
-                replyTo: try settings?.replyTo.map { try EmailAddress($0) },
+                from: try EmailAddress(settings.from ?? configuration.defaultFrom),
+                replyTo: try settings.replyTo.map { try EmailAddress($0) },
                 to: [try EmailAddress(address)], subject: parts["subject"] ?? "", html: parts["html"] ?? "",
                 text: parts["text"], idempotencyKey: job.idempotencyKey, date: Date(),
                 unsubscribe: ListUnsubscribe(url: links["unsubscribe_url"], mailto: links["unsubscribe_mailto"]),
-                headers: [EmailHeader("X-Ciclo-Campaign", SendVariables.scalar(SendVariables.json(job.campaign)?["key"]) ?? "")])
+                headers: [EmailHeader("X-Ciclo-Campaign", context.campaignKey ?? "")])
             return Self.outcome(await transport.send(try emailRenderer.render(message)))
         } catch {
             // An invalid address (or header text) will not become valid by retrying.
@@ -89,12 +88,12 @@ public struct ChannelHandler: JobHandler {
         }
     }
 
-    func sendSMS(_ job: ClaimedJob, customer: [String: JSONValue], parts: [String: String],
-                 settings: CampaignDelivery.SMS?) async -> JobOutcome {
+    func sendSMS(_ context: SendContext, parts: [String: String]) async -> JobOutcome {
+        let job = context.job, settings = context.delivery.sms
         guard let transport = transports.sms, let gateway = configuration.smsGateway else {
             return .failed(.permanent("no SMS gateway is configured"))
         }
-        guard let raw = SendVariables.scalar(customer["phone"]), !raw.isEmpty else { return .suppressed(reason: "no_address") }
+        guard let raw = context.customerField("phone") else { return .suppressed(reason: "no_address") }
         let phone: PhoneNumber
         do {
             phone = try PhoneNumber(raw, defaultCountryCode: configuration.smsDefaultCountryCode)
@@ -102,9 +101,9 @@ public struct ChannelHandler: JobHandler {
             return .failed(.permanent("phone number not usable: \(error)"))
         }
         var policy = configuration.smsPolicy
-        if let max = settings?.maxSegments { policy.maxSegments = max }
-        if let transliterate = settings?.transliterate { policy.allowsTransliteration = transliterate }
-        switch SMSMessage.compose(text: parts["body"] ?? "", to: phone, from: settings?.from ?? configuration.smsSender,
+        if let max = settings.maxSegments { policy.maxSegments = max }
+        if let transliterate = settings.transliterate { policy.allowsTransliteration = transliterate }
+        switch SMSMessage.compose(text: parts["body"] ?? "", to: phone, from: settings.from ?? configuration.smsSender,
                                   policy: policy) {
         case .ready(let message):
             return Self.outcome(await transport.send(gateway.request(for: message, idempotencyKey: job.idempotencyKey)))
@@ -113,11 +112,12 @@ public struct ChannelHandler: JobHandler {
         }
     }
 
-    func sendPush(_ job: ClaimedJob, customer: [String: JSONValue], parts: [String: String]) async -> JobOutcome {
+    func sendPush(_ context: SendContext, parts: [String: String]) async -> JobOutcome {
+        let job = context.job
         guard let transport = transports.push, let gateway = configuration.pushGateway else {
             return .failed(.permanent("no push gateway is configured"))
         }
-        guard let token = SendVariables.scalar(customer["push_token"]), !token.isEmpty else {
+        guard let token = context.customerField("push_token") else {
             return .suppressed(reason: "no_address")
         }
         let notification = PushNotification(
@@ -131,15 +131,16 @@ public struct ChannelHandler: JobHandler {
         }
     }
 
-    func sendWebhook(_ job: ClaimedJob, customer: [String: JSONValue], parts: [String: String]) async -> JobOutcome {
+    func sendWebhook(_ context: SendContext, parts: [String: String]) async -> JobOutcome {
+        let job = context.job
         guard let transport = transports.webhook, let endpoint = configuration.webhook else {
             return .failed(.permanent("no webhook endpoint is configured"))
         }
         struct Body: Encodable {
             var key: String, customer: String?, campaign: String?, message: [String: String]
         }
-        let body = Body(key: job.idempotencyKey, customer: SendVariables.scalar(customer["external_id"]),
-                        campaign: SendVariables.scalar(SendVariables.json(job.campaign)?["key"]), message: parts)
+        let body = Body(key: job.idempotencyKey, customer: SendContext.scalar(context.customer["external_id"]),
+                        campaign: context.campaignKey, message: parts)
         do {
             let request = try endpoint.request(json: body, idempotencyKey: job.idempotencyKey, now: Date())
             return Self.outcome(await transport.send(request))

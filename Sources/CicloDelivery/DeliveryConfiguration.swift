@@ -57,19 +57,39 @@ public struct DeliveryTransports: Sendable {
     }
 }
 
-/// Per-campaign delivery settings, from the campaign definition's `delivery` object.
-struct CampaignDelivery: Decodable, Sendable {
-    struct Email: Decodable, Sendable {
+/// Per-campaign delivery settings, from the campaign definition's `delivery` object; anything absent or of the
+/// wrong type falls back to the worker's configuration.
+struct CampaignDelivery: Sendable {
+    struct Email: Sendable {
         var from: String?
         var replyTo: String?
-        enum CodingKeys: String, CodingKey { case from, replyTo = "reply_to" }
     }
-    struct SMS: Decodable, Sendable {
+    struct SMS: Sendable {
         var from: String?
         var maxSegments: Int?
         var transliterate: Bool?
-        enum CodingKeys: String, CodingKey { case from, maxSegments = "max_segments", transliterate }
     }
-    var email: Email?
-    var sms: SMS?
+    var email = Email()
+    var sms = SMS()
+
+    init() {}
+
+    init(_ delivery: JSONValue?) {
+        guard case .object(let delivery)? = delivery else { return }
+        if case .object(let email)? = delivery["email"] {
+            self.email = Email(from: Self.string(email["from"]), replyTo: Self.string(email["reply_to"]))
+        }
+        if case .object(let sms)? = delivery["sms"] {
+            var maxSegments: Int? = nil
+            if case .integer(let value)? = sms["max_segments"] { maxSegments = Int(value) }
+            var transliterate: Bool? = nil
+            if case .bool(let value)? = sms["transliterate"] { transliterate = value }
+            self.sms = SMS(from: Self.string(sms["from"]), maxSegments: maxSegments, transliterate: transliterate)
+        }
+    }
+
+    private static func string(_ value: JSONValue?) -> String? {
+        if case .string(let text)? = value { return text }
+        return nil
+    }
 }

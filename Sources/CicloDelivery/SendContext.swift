@@ -1,0 +1,95 @@
+import CicloQueue
+import Foundation
+import Postgres
+
+/// A claimed job's JSON (customer, campaign, payload) parsed once: the handler reads the template variables, the
+/// variant, the contact fields and the campaign's delivery settings all from here.
+struct SendContext {
+    let job: ClaimedJob
+    let customer: [String: JSONValue]
+    let campaign: [String: JSONValue]
+    let payload: [String: JSONValue]
+
+    init(_ job: ClaimedJob) {
+        self.job = job
+        customer = Self.object(job.customer)
+        campaign = Self.object(job.campaign)
+        payload = Self.object(job.payload)
+    }
+
+    /// A customer field as text (`email`, `phone`, `locale`...), nil when absent or empty.
+    func customerField(_ name: String) -> String? {
+        Self.scalar(customer[name]).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    var campaignKey: String? { Self.scalar(campaign["key"]) }
+
+    /// The variant the scheduler chose for this send, or "default".
+    var variant: String { Self.scalar(payload["variant"]) ?? "default" }
+
+    /// The campaign definition's `delivery` settings.
+    var delivery: CampaignDelivery {
+        guard case .object(let definition)? = campaign["definition"] else { return CampaignDelivery() }
+        return CampaignDelivery(definition["delivery"])
+    }
+
+    /// The values a template can use for one send, flattened to dotted names:
+    /// - `customer.*`: first_name, last_name, email, phone, locale, stage, persona, external_id, and
+    ///   `customer.attributes.<name>` for each scalar attribute (first_name and last_name also come from attributes);
+    /// - `campaign.key`, `campaign.name`;
+    /// - `send.key`, `send.unsubscribe_url`, `send.unsubscribe_mailto`;
+    /// - whatever the job's payload carries under `variables` (offer codes, product names...), as given.
+    func values(links: [String: String]) -> [String: String] {
+        var values: [String: String] = [:]
+        for field in ["email", "phone", "locale", "stage", "persona", "external_id", "timezone"] {
+            if let value = Self.scalar(customer[field]) { values["customer.\(field)"] = value }
+        }
+        if case .object(let attributes)? = customer["attributes"] {
+            for (name, raw) in attributes {
+                guard let value = Self.scalar(raw) else { continue }
+                values["customer.attributes.\(name)"] = value
+                if name == "first_name" || name == "last_name" { values["customer.\(name)"] = value }
+            }
+        }
+        if let key = campaignKey { values["campaign.key"] = key }
+        if let name = Self.scalar(campaign["name"]) { values["campaign.name"] = name }
+        values["send.key"] = job.idempotencyKey
+        for (name, link) in links { values["send.\(name)"] = link }
+        if case .object(let variables)? = payload["variables"] {
+            for (name, raw) in variables { if let value = Self.scalar(raw) { values[name] = value } }
+        }
+        return values
+    }
+
+    static func object(_ value: JSONB?) -> [String: JSONValue] {
+        guard let value, case .object(let object)? = try? value.decode(JSONValue.self) else { return [:] }
+        return object
+    }
+
+    static func scalar(_ value: JSONValue?) -> String? {
+        switch value {
+        case .string(let string): return string
+        case .integer(let number): return String(number)
+        case .number(let number): return String(number)
+        case .bool(let flag): return flag ? "true" : "false"
+        default: return nil
+        }
+    }
+}
+
+/// Any JSON value, decoded with JSONDecoder so booleans and numbers stay apart on every platform.
+enum JSONValue: Decodable, Sendable {
+    case string(String), integer(Int64), number(Double), bool(Bool), object([String: JSONValue]), array([JSONValue])
+    case null
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Int64.self) { self = .integer(value) }
+        else if let value = try? container.decode(Double.self) { self = .number(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([String: JSONValue].self) { self = .object(value) }
+        else { self = .array(try container.decode([JSONValue].self)) }
+    }
+}
