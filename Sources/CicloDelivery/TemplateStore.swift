@@ -78,9 +78,10 @@ public final class TemplateStore: Sendable {
             let variables = try row.decode(JSONB.self, at: 4).decode([TemplateVariable].self)
             let template = try MessageTemplate(
                 name: "campaign \(key.campaignID)/\(key.variant)/\(locale)/v\(version)",
-                parts: parts.mapValues { source in (kind: .text, source: source) }.merging(
-                    parts.filter { $0.key == "html" }.mapValues { (kind: MessageTemplate.PartKind.html, source: $0) }
-                ) { $1 },
+                // Only the html part escapes values for HTML; subjects, text, SMS and push bodies are plain text.
+                parts: Dictionary(uniqueKeysWithValues: parts.map { name, source in
+                    (name, (kind: name == "html" ? MessageTemplate.PartKind.html : .text, source: source))
+                }),
                 variables: variables)
             return .success(Entry(template: template, version: version, locale: locale, channel: channel))
         } catch {
