@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // The C shim over libpq. Only the Postgres module imports it.
@@ -84,6 +85,30 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Campaigns as code: the campaign file, the segment language (compiled to parameterised SQL), cron
+        // schedules, lifecycle stages and the contact policy. Pure domain: it builds SQL but never runs it.
+        .target(
+            name: "CicloCampaigns",
+            dependencies: ["CicloChannels", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        // Customers and events in: CSV and JSON Lines files loaded through COPY and upserted.
+        .target(
+            name: "CicloImport",
+            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // The scheduler process and the campaign store: eligibility in set-based SQL, the decision log, the
+        // leader lock, event cursors, lifecycle rules, dry-run simulation.
+        .target(
+            name: "CicloScheduler",
+            dependencies: [
+                "CicloCampaigns", "CicloQueue", "Postgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // Load generators behind `ciclo bench ...`: steady producer-plus-consumer runs for side-by-side comparisons.
         .target(
             name: "CicloBench",
@@ -99,6 +124,7 @@ let package = Package(
             name: "ciclo",
             dependencies: [
                 "Postgres", "CicloSchema", "CicloQueue", "CicloWorker", "CicloBench", "CicloDelivery",
+                "CicloCampaigns", "CicloImport", "CicloScheduler",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -135,6 +161,18 @@ let package = Package(
         .testTarget(
             name: "CicloQueueTests",
             dependencies: ["CicloQueue", "CicloWorker", "CicloSchema", "Postgres", "CicloTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CicloCampaignsTests",
+            dependencies: ["CicloCampaigns", "CicloScheduler", "CicloTestSupport", "Postgres"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CicloImportTests", dependencies: ["CicloImport", "CicloTestSupport", "Postgres"], swiftSettings: strict),
+        .testTarget(
+            name: "CicloSchedulerTests",
+            dependencies: ["CicloScheduler", "CicloCampaigns", "CicloQueue", "CicloTestSupport", "Postgres"],
             swiftSettings: strict
         ),
         .testTarget(

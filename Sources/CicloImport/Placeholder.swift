@@ -1,0 +1,1 @@
+// The import module: see the files beside this one.
