@@ -82,3 +82,17 @@ CREATE TABLE scheduler_cursors (
     last_event_id bigint NOT NULL DEFAULT 0,
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
+
+-- The attribute catalogue: the customer attributes a deployment declares, with their types. Segments may only
+-- name declared attributes, and compare them as their type.
+CREATE TABLE customer_attributes (
+    name text PRIMARY KEY,
+    type text NOT NULL CHECK (type IN ('text', 'number', 'boolean', 'date', 'list'))
+);
+
+-- Named segments, stored as the segment language's canonical JSON (never SQL), shared by campaigns.
+CREATE TABLE segments (
+    name       text PRIMARY KEY,
+    definition jsonb NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
