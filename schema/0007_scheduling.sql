@@ -16,7 +16,8 @@ ALTER TABLE campaigns
     ADD COLUMN source_sha256 text,                 -- of the applied file, so `apply` of the same file is a no-op
     ADD COLUMN next_run_at timestamptz,            -- recurring: the next schedule slot to evaluate
     ADD COLUMN last_run_at timestamptz,
-    ADD COLUMN launches integer NOT NULL DEFAULT 0; -- ad hoc: how many times it was launched (the occasion)
+    ADD COLUMN launches integer NOT NULL DEFAULT 0,  -- ad hoc: how many times it was launched (the occasion)
+    ADD COLUMN launched_at timestamptz;             -- ad hoc: the last launch; the scheduler enqueues it once
 UPDATE campaigns SET salt = key WHERE salt IS NULL;
 ALTER TABLE campaigns ALTER COLUMN salt SET NOT NULL;
 
@@ -65,6 +66,7 @@ CREATE TABLE send_decisions (
     offer_family    text NOT NULL, -- the campaign's family, or its key: cooldowns look here
     marketing       boolean NOT NULL,
     due_at          timestamptz NOT NULL,  -- when it is (or would have been) delivered, after quiet hours
+    expires_at      timestamptz,  -- past this the send is no longer relevant (trigger window, ad hoc expiry)
     decided_at      timestamptz NOT NULL,  -- the scheduler's clock (simulated in dry runs)
     idempotency_key text,         -- queued and holdout: the send's key (holdout: the would-have-received key)
     PRIMARY KEY (campaign_id, customer_id, occasion)
