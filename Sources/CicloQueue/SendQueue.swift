@@ -46,7 +46,7 @@ public struct SendQueue: Sendable {
     /// Locks up to $2 due jobs in the order of send_jobs_claim (priority DESC, run_at, id), skipping rows other
     /// workers hold, and leases them to $1 in the same statement. The attempt is counted at claim time, so a worker
     /// that dies mid-send has still used it. Consent and suppression are re-checked here, just before delivery, and
-    /// the customer and campaign a handler needs to render come back with the job, so rendering costs no round trip.
+    /// a job past its expires_at (a trigger's window, an ad hoc expiry) is blocked as 'expired'; the customer and campaign a handler needs to render come back with the job, so rendering costs no round trip.
     public static let claimSQL = """
         WITH picked AS (
             SELECT id FROM send_jobs
@@ -65,6 +65,7 @@ public struct SendQueue: Sendable {
         RETURNING j.id, j.campaign_id, j.customer_id, j.channel, j.idempotency_key, j.priority, j.attempts,
                   j.max_attempts, j.payload, j.run_at,
                   coalesce(
+                      CASE WHEN j.expires_at < now() THEN 'expired' END,
                       (SELECT 'suppressed_' || s.reason FROM suppressions s
                         WHERE s.customer_id = j.customer_id AND s.channel = j.channel),
                       CASE WHEN NOT EXISTS (SELECT 1 FROM consents c WHERE c.customer_id = j.customer_id

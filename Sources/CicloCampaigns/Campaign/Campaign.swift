@@ -70,7 +70,8 @@ public struct Recurring: Sendable {
 }
 
 public enum Schedule: Sendable {
-    case cron(CronSchedule)
+    /// A cron expression read in a time zone (the campaign's audience's, typically), daylight saving included.
+    case cron(CronSchedule, timeZone: TimeZone)
     /// Every so many seconds from the campaign's start.
     case interval(seconds: Int)
 }
