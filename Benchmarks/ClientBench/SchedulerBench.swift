@@ -1,0 +1,189 @@
+import ArgumentParser
+import CicloTestSupport
+import Foundation
+import Postgres
+
+/// `ciclo-bench scheduler`: one recurring campaign pass with every rule on, run by `ciclo scheduler --once` as its
+/// own process, in sends enqueued per second beside a plain INSERT ... SELECT of the same number of rows into the
+/// queue on the same server; and the scheduler's peak memory as the population grows.
+struct SchedulerBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scheduler",
+        abstract: "A full recurring pass over a growing population beside a plain INSERT ... SELECT, with peak memory.")
+
+    @Option(parsing: .upToNextOption, help: "Population sizes, ascending; the last one is the headline.")
+    var sizes: [Int] = [250_000, 500_000, 1_000_000]
+    @Option(help: "Alternating rounds (pass, then reference) at each size; each side keeps its best.") var rounds = 2
+    @Option(help: "Seconds any one pass may take before it is stopped.") var timeLimit = 600
+    @Option(help: "The ciclo executable (default: beside ciclo-bench).") var ciclo: String?
+
+    func validate() throws {
+        guard !sizes.isEmpty, sizes.allSatisfy({ (1_000...5_000_000).contains($0) }), sizes == sizes.sorted() else {
+            throw ValidationError("--sizes must be ascending, each 1,000 to 5,000,000")
+        }
+        guard (1...5).contains(rounds) else { throw ValidationError("--rounds must be 1 to 5") }
+    }
+
+    /// The pass's clock: noon UTC, so customers in Asia and the Pacific are inside their quiet hours and are deferred.
+    static let now = ISO8601DateFormatter().date(from: "2026-06-15T12:00:00Z")!
+
+    static let setupSQL = """
+        INSERT INTO contact_policy (channel, max_sends, per_days, quiet_start, quiet_end)
+        VALUES ('email', 3, 7, '21:00', '08:00') ON CONFLICT DO NOTHING;
+        INSERT INTO settings (key, value) VALUES ('global_holdout', '{"share": 0.02, "salt": "bench"}')
+        ON CONFLICT DO NOTHING;
+        INSERT INTO campaigns (key, name, kind, channel, status, priority, salt) VALUES
+            ('history', 'Earlier sends', 'recurring', 'email', 'archived', 0, 'history')
+        ON CONFLICT DO NOTHING;
+        """
+    static let campaignDefinition = """
+        {"key": "bench-cycle", "name": "Benchmark cycle", "kind": "recurring", "channel": "email", "priority": 5,
+         "holdout": 0.1, "offer_family": "bench", "starts_at": "2026-06-14T12:00:00Z",
+         "segment": {"stage": {"in": ["New", "Active", "At-risk", "Churned", "Reactivated", "Nurture"]}},
+         "recurring": {"schedule": {"every": "1d"}, "cooldown_days": 21},
+         "variables": {"offer_code": "BENCH"},
+         "variants": [
+           {"name": "A", "templates": {"en": {"subject": "A", "html": "<p>A</p>"}}},
+           {"name": "B", "templates": {"en": {"subject": "B", "html": "<p>B</p>"}}},
+           {"name": "C", "templates": {"en": {"subject": "C", "html": "<p>C</p>"}}}]}
+        """
+    static let campaignSQL = """
+        INSERT INTO campaigns (key, name, kind, channel, status, priority, salt, definition)
+        VALUES ('bench-cycle', 'Benchmark cycle', 'recurring', 'email', 'active', 5, 'bench-cycle', $1::jsonb)
+        ON CONFLICT (key) DO UPDATE SET definition = excluded.definition
+        """
+    /// History that makes the cap and cooldown rules work: a third of the customers had a marketing email from
+    /// another campaign two days ago, and one in twenty got this campaign's offer family ten days ago.
+    static let resetSQL = """
+        TRUNCATE send_jobs, send_decisions;
+        UPDATE campaigns SET next_run_at = NULL, last_run_at = NULL;
+        INSERT INTO send_decisions (campaign_id, customer_id, occasion, channel, outcome, variant, offer_family,
+                                    marketing, due_at, decided_at, idempotency_key)
+        SELECT h.id, c.id, 1, 'email', 'queued', 'A', CASE WHEN c.id % 20 = 0 THEN 'bench' ELSE 'history' END, true,
+               timestamptz '2026-06-15T12:00:00Z' - CASE WHEN c.id % 20 = 0 THEN interval '10 days' ELSE interval '2 days' END,
+               timestamptz '2026-06-01T00:00:00Z', 'history:' || c.id
+        FROM customers c, campaigns h
+        WHERE h.key = 'history' AND (c.id % 3 = 0 OR c.id % 20 = 0);
+        VACUUM ANALYZE send_decisions;
+        VACUUM ANALYZE send_jobs;
+        CHECKPOINT;
+        """
+    /// The reference: the same number of rows, with the same columns, straight into the queue.
+    static let referenceSQL = """
+        INSERT INTO send_jobs (idempotency_key, campaign_id, customer_id, channel, priority, run_at, payload)
+        SELECT 'ref:' || c.id, k.id, c.id, 'email', 5, now(),
+               jsonb_build_object('variant', 'A', 'variables', '{"offer_code": "BENCH"}'::jsonb, 'occasion', 1)
+        FROM (SELECT id FROM customers ORDER BY id LIMIT $1) c, campaigns k
+        WHERE k.key = 'bench-cycle'
+        """
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let target = try BenchTarget(environment: environment)
+        let cicloPath = ciclo ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("ciclo").path
+        guard FileManager.default.isExecutableFile(atPath: cicloPath) else {
+            throw BenchError("the ciclo executable is not at \(cicloPath); build it or pass --ciclo")
+        }
+        try await ExternalTools.withTools(target: target, environment: environment, grace: .seconds(timeLimit)) { tools in
+            try await target.withConnection("ciclo-bench-scheduler") { admin in
+                try await migrate(admin)
+                try await admin.executeScript(Self.setupSQL)
+                try await admin.query(Self.campaignSQL, [Self.campaignDefinition])
+                var table = ResultTable()
+                var memory: [(size: Int, megabytes: Double)] = []
+                var population = 0
+                for size in sizes {
+                    FileHandle.standardError.write(Data("population \(size): generating\n".utf8))
+                    try await Population.generate(size, from: population + 1, now: Self.now, on: admin)
+                    population = size
+                    var best: (pass: Double, reference: Double) = (0, 0)
+                    var counts = ""
+                    for round in 1...rounds {
+                        FileHandle.standardError.write(Data("population \(size): round \(round)\n".utf8))
+                        try await admin.executeScript(Self.resetSQL)
+                        let pass = try await SchedulerProcess.runOnce(
+                            ciclo: cicloPath, now: Self.now, environment: target.toolEnvironment,
+                            timeout: .seconds(timeLimit))
+                        guard pass.status == 0 else {
+                            throw BenchError("ciclo scheduler --once failed (status \(pass.status)): \(pass.stderr.suffix(800))")
+                        }
+                        memory.append((size, pass.peakMegabytes))
+                        let enqueued: Int = try await admin.query("SELECT count(*) FROM send_jobs").scalar(Int.self)
+                        counts = try await admin.query("""
+                            SELECT string_agg(outcome || ' ' || n, ', ' ORDER BY n DESC)
+                            FROM (SELECT outcome, count(*) AS n FROM send_decisions d JOIN campaigns k ON k.id = d.campaign_id
+                                  WHERE k.key = 'bench-cycle' GROUP BY outcome) t
+                            """).scalar(String.self)
+                        best.pass = max(best.pass, Double(enqueued) / pass.seconds)
+                        try await admin.executeScript("TRUNCATE send_jobs; VACUUM ANALYZE send_jobs; CHECKPOINT;")
+                        let clock = ContinuousClock.now
+                        let inserted = try await admin.query(Self.referenceSQL, [enqueued]).affectedRows
+                        let seconds = (ContinuousClock.now - clock).seconds
+                        best.reference = max(best.reference, Double(inserted) / seconds)
+                    }
+                    table.section("recurring pass over \(size) customers (\(counts))")
+                    table.row("sends enqueued per second", client: best.pass, reference: best.reference)
+                }
+                table.section("scheduler peak memory (MiB, ciclo scheduler --once)")
+                for (size, megabytes) in memory {
+                    table.row("population \(size)", client: String(format: "%.1f", megabytes), reference: "")
+                }
+                print("ciclo-bench scheduler: \(target.description); \(ProcessInfo.processInfo.activeProcessorCount) cores")
+                print("pass = `ciclo scheduler --once` wall time, process start to exit, all rules on (segment, consent,")
+                print("suppression, cooldown, 3-per-7-days cap with history, quiet hours in 11 zones, 2% global and 10%")
+                print("campaign holdout, rotation), writing the decision log and the queue; reference = plain INSERT ... SELECT")
+                print("of the same number of rows into send_jobs on the same server. Best of \(rounds) alternating round(s).")
+                print("")
+                print(table.render())
+                _ = tools
+            }
+        }
+    }
+
+    func migrate(_ admin: PostgresConnection) async throws {
+        let exists: Bool = try await admin.query("SELECT to_regclass('send_decisions') IS NOT NULL").scalar(Bool.self)
+        if !exists { throw BenchError("the database is not migrated; run `ciclo migrate` first (make bench-scheduler does)") }
+    }
+}
+
+/// `ciclo scheduler --once` as a child process, with its wall time and its peak resident memory (VmHWM, read from
+/// /proc while it runs: the high-water mark only grows, so the last reading is the peak up to that moment).
+enum SchedulerProcess {
+    struct Result {
+        var status: Int32
+        var seconds: Double
+        var peakMegabytes: Double
+        var stderr: String
+    }
+
+    static func runOnce(ciclo: String, now: Date, environment: [String: String]?, timeout: Duration) async throws
+        -> Result
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ciclo)
+        process.arguments = ["scheduler", "--once", "--now", ISO8601DateFormatter().string(from: now)]
+        var env = environment ?? ProcessInfo.processInfo.environment
+        env["CICLO_LOG_LEVEL"] = "warning"
+        process.environment = env
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        let clock = ContinuousClock.now
+        try process.run()
+        var peak = 0.0
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+               let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") {
+                peak = max(peak, kilobytes / 1024)
+            }
+            if ContinuousClock.now > deadline { process.terminate() }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let seconds = (ContinuousClock.now - clock).seconds
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return Result(status: process.terminationStatus, seconds: seconds, peakMegabytes: peak, stderr: stderr)
+    }
+}
