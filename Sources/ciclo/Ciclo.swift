@@ -13,7 +13,11 @@ struct Ciclo: AsyncParsableCommand {
               CICLO_LOG_LEVEL           trace, debug, info (default), notice, warning, error or critical
             """,
         version: BuildInfo.version,
-        subcommands: [Migrate.self, SchedulerCommand.self, SimulateCommand.self, WhyCommand.self, WorkerCommand.self, QueueCommand.self, RetryCommand.self, DiscardCommand.self, BenchCommand.self, Version.self]
+        subcommands: [
+            Migrate.self, CampaignCommand.self, SchedulerCommand.self, SimulateCommand.self, WhyCommand.self,
+            WorkerCommand.self, QueueCommand.self, RetryCommand.self, DiscardCommand.self, BenchCommand.self,
+            Version.self,
+        ]
     )
 }
 

@@ -1,4 +1,6 @@
 import ArgumentParser
+import CicloCampaigns
+import CicloScheduler
 import CicloSchema
 import Foundation
 import Postgres
@@ -27,6 +29,11 @@ struct UserError: Error, CustomStringConvertible {
             }
         } catch let error as Migrator.Conflict {
             try fail(UserError(description: error.description, exitCode: 65))  // EX_DATAERR
+        } catch let error as ConfigError {
+            try fail(UserError(description: error.description, exitCode: 65))  // EX_DATAERR: a bad input file
+        } catch let error as CampaignStoreError {
+            // A campaign that is not there is missing input; a refused status change is bad input.
+            try fail(UserError(description: error.description + ".", exitCode: error.code == .notFound ? 66 : 65))
         } catch let error as MigrationLoader.LoadError {
             try fail(UserError(description: error.description, exitCode: 66))  // EX_NOINPUT
         } catch let error as ExitCode {

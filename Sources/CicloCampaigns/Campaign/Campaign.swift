@@ -7,10 +7,22 @@ public struct Campaign: Sendable {
         case recurring, trigger, experience, adhoc
     }
 
+    /// draft: stored, not run; active: run by the scheduler; paused: kept, not run; archived: final.
+    public enum Status: String, Sendable, CaseIterable {
+        case draft, active, paused, archived
+    }
+
+    /// The channels a campaign can use, with the template parts each one reads.
+    public enum Channel: String, Sendable, CaseIterable {
+        case email, sms, push, webhook
+    }
+
     public var key: String
     public var name: String
     public var kind: Kind
     public var channel: String
+    /// The status the file asks for; nil keeps the stored one (a new campaign starts as a draft).
+    public var status: Status?
     public var segment: SegmentReference
     /// Higher wins the last slot under a frequency cap.
     public var priority: Int
