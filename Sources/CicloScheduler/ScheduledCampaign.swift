@@ -38,11 +38,7 @@ public struct ScheduledCampaign: Sendable {
         WHERE k.status = 'active'
         ORDER BY k.key
         """
-    static let stagePositionsSQL = """
-        SELECT CASE WHEN to_regclass('lifecycle_stages') IS NULL THEN '{}'::jsonb
-                    ELSE (SELECT coalesce(jsonb_object_agg(key, position), '{}'::jsonb)
-                          FROM (SELECT key, position FROM lifecycle_stages) s) END
-        """
+    static let stagePositionsSQL = "SELECT key, position FROM lifecycle_stages"
     static let catalogueSQL = "SELECT name, type FROM customer_attributes"
     static let segmentsSQL = "SELECT name, definition::text FROM segments"
 
@@ -95,9 +91,8 @@ public struct ScheduledCampaign: Sendable {
     }
 
     static func stagePositions(on conn: PostgresConnection) async throws -> [String: Int] {
-        guard let row = try await conn.query(stagePositionsSQL).first else { return [:] }
-        let json: JSONB = try row.decode(at: 0)
-        let object = (try? JSONSerialization.jsonObject(with: Data(json.text.utf8))) as? [String: Int]
-        return object ?? [:]
+        var positions: [String: Int] = [:]
+        for row in try await conn.query(stagePositionsSQL) { positions[try row.decode(at: 0)] = try row.decode(at: 1) }
+        return positions
     }
 }
