@@ -1,0 +1,81 @@
+extension LifecycleConfiguration {
+    /// The configuration as a file `parse` reads back to an equal value (`ciclo config show`). Free text is
+    /// double-quoted; payload filters are written as their JSON, which YAML reads as a flow mapping.
+    public func yaml() -> String {
+        var lines = ["stages:"]
+        for model in models {
+            lines.append("  \(Self.key(model)):")
+            for stage in stages where stage.model == model {
+                lines.append("    - key: \(Self.key(stage.key))")
+                lines.append("      name: \(Self.quoted(stage.name))")
+                if let description = stage.description { lines.append("      description: \(Self.quoted(description))") }
+                lines.append("      objective: {kpi: \(Self.key(stage.objective.kpi)), target: \(Self.number(stage.objective.target))}")
+            }
+        }
+        if !transitions.isEmpty {
+            lines.append("transitions:")
+            for rule in transitions {
+                lines.append("  - name: \(Self.key(rule.name))")
+                lines.append("    from: \(Self.key(rule.from ?? "any"))")
+                lines.append("    to: \(Self.key(rule.to))")
+                switch rule.trigger {
+                case .event(let kind, let filter):
+                    lines.append("    on_event:")
+                    lines.append("      kind: \(Self.key(kind))")
+                    if let filter { lines.append("      where: \(filter)") }
+                case .inactivity(let days):
+                    lines.append("    inactive_days: \(days)")
+                case .leadScore(let score):
+                    lines.append("    lead_score_at_least: \(Self.number(score))")
+                }
+            }
+        }
+        if let scoring = leadScoring {
+            lines.append("lead_scoring:")
+            lines.append("  points:")
+            for kind in scoring.points.keys.sorted() {
+                lines.append("    \(Self.key(kind)): \(Self.number(scoring.points[kind]!))")
+            }
+            lines.append("  half_life_days: \(Self.number(scoring.halfLifeDays))")
+            lines.append("  thresholds: {mql: \(Self.number(scoring.mqlThreshold)), sql: \(Self.number(scoring.sqlThreshold))}")
+        }
+        if !attributes.types.isEmpty {
+            lines.append("attributes:")
+            for name in attributes.types.keys.sorted() {
+                lines.append("  \(Self.key(name)): \(attributes.types[name]!.rawValue)")
+            }
+        }
+        if !contactPolicy.isEmpty {
+            lines.append("contact_policy:")
+            for policy in contactPolicy {
+                lines.append("  \(Self.key(policy.channel)):")
+                if let cap = policy.cap { lines.append("    cap: {max: \(cap.max), per_days: \(cap.perDays)}") }
+                if let quiet = policy.quietHours {
+                    lines.append("    quiet_hours: {start: \"\(quiet.start)\", end: \"\(quiet.end)\"}")
+                }
+            }
+        }
+        if let holdout = globalHoldout {
+            lines.append("global_holdout: {share: \(Self.number(holdout.share)), salt: \(Self.quoted(holdout.salt))}")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Whole numbers without a fraction; others as Swift's shortest exact form.
+    static func number(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return "\(value)"
+    }
+
+    /// A double-quoted scalar (JSON's escapes are YAML's).
+    static func quoted(_ text: String) -> String { ConfigNode.jsonString(text) }
+
+    /// Plain when the text cannot be read as anything but a string; quoted otherwise.
+    static func key(_ text: String) -> String {
+        let words: Set<String> = ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
+        let plain = text.first.map { $0.isASCII && $0.isLetter } == true
+            && text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") }
+            && !words.contains(text.lowercased())
+        return plain ? text : quoted(text)
+    }
+}
