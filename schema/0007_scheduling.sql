@@ -8,6 +8,11 @@ ALTER TABLE customers ADD COLUMN product_preferences text[] NOT NULL DEFAULT '{}
 CREATE INDEX customers_products ON customers USING gin (product_preferences);
 CREATE INDEX customers_attributes ON customers USING gin (attributes jsonb_path_ops);
 
+-- Quiet hours are computed in the customer's zone on every pass; an unknown zone name would abort a whole pass, so
+-- it is refused when it is stored. (AT TIME ZONE raises "time zone ... not recognized" for it.)
+ALTER TABLE customers ADD CONSTRAINT customers_timezone_known
+    CHECK ((timestamptz '2000-01-01 00:00:00+00' AT TIME ZONE timezone) IS NOT NULL);
+
 -- Campaign fields the scheduler reads on every pass; the rest of the file stays in definition.
 ALTER TABLE campaigns
     ADD COLUMN salt text,                          -- holdout hashing: fixed when the campaign is first applied
@@ -74,9 +79,9 @@ CREATE TABLE send_decisions (
 -- The frequency cap counts a customer's queued marketing sends per channel by due time.
 CREATE INDEX send_decisions_cap ON send_decisions (customer_id, channel, due_at)
     WHERE outcome = 'queued' AND marketing;
--- Cooldowns look for the customer's last send (or holdout) in the offer family.
+-- Cooldowns look for the customer's last send (or holdout: would-have-received counts the same) in the family.
 CREATE INDEX send_decisions_cooldown ON send_decisions (offer_family, customer_id, due_at)
-    WHERE outcome IN ('queued', 'holdout');
+    WHERE outcome IN ('queued', 'holdout', 'global_holdout');
 
 -- Where trigger and experience campaigns are in the event stream: the highest event id fully processed.
 CREATE TABLE scheduler_cursors (

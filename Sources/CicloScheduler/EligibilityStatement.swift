@@ -195,10 +195,7 @@ struct EligibilityStatement {
             """ : ""
         let enqueued = enqueue ? "SELECT 'enqueued', count(*) FROM jobs" : "SELECT 'enqueued', 0::int8"
         return """
-            WITH zones AS MATERIALIZED (
-                -- A zone PostgreSQL does not know would abort the whole pass: such customers are timed in UTC.
-                SELECT name FROM pg_timezone_names
-            ), source AS (
+            WITH source AS (
             \(source)
             ), judged AS (
                 -- Each derived value sits in its own lateral subquery fenced with OFFSET 0, so it is computed once
@@ -208,9 +205,8 @@ struct EligibilityStatement {
                        p.variant AS prior_variant, q.quiet_due, t.due_at, sup.reason AS suppression, x.outcome
                 FROM source s
                 \(prior)
-                LEFT JOIN zones z ON z.name = s.timezone
-                CROSS JOIN LATERAL (SELECT coalesce(z.name, 'UTC') AS tz,
-                                           s.base_due AT TIME ZONE coalesce(z.name, 'UTC') AS local_due OFFSET 0) l
+                -- customers_timezone_known guarantees PostgreSQL knows every stored zone.
+                CROSS JOIN LATERAL (SELECT s.timezone AS tz, s.base_due AT TIME ZONE s.timezone AS local_due OFFSET 0) l
                 -- Quiet hours, in the customer's wall-clock time: a marketing send due inside them moves to the
                 -- window's end that day (or the next day when the window wraps midnight and it is evening). The
                 -- local time goes back through the zone's rules, so daylight saving is right.
@@ -234,7 +230,7 @@ struct EligibilityStatement {
                          WHEN $10::int4 > 0 AND (s.batch_rank > 1 OR EXISTS (
                                   SELECT 1 FROM send_decisions d
                                   WHERE d.offer_family = $4 AND d.customer_id = s.customer_id
-                                    AND d.outcome IN ('queued', 'holdout')
+                                    AND d.outcome IN ('queued', 'holdout', 'global_holdout')
                                     AND d.due_at > t.due_at - $10::int4 * interval '1 day'))
                               THEN 'cooldown'
                          WHEN $20::int4 IS NOT NULL AND s.batch_rank - 1 + (

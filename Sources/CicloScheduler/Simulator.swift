@@ -36,7 +36,6 @@ public struct Simulator: Sendable {
     /// back, so tests can check the simulated decisions with their own SQL.
     public func run(
         from start: Date, days: Int, step: Duration, on conn: PostgresConnection,
-        lifecycle: (@Sendable (Date, PostgresConnection) async throws -> Void)? = nil,
         inspect: @Sendable (PostgresConnection) async throws -> Void = { _ in },
         progress: @Sendable (Date, [PassReport]) -> Void = { _, _ in }
     ) async throws -> [Row] {
@@ -48,13 +47,7 @@ public struct Simulator: Sendable {
                 var state = Tick.SimulationState(start: start)
                 let tick = Tick(logger: logger)
                 var now = start
-                var lastLifecycleDay: Int?
                 while now < end {
-                    let day = Int(now.timeIntervalSince1970 / 86_400)
-                    if let lifecycle, lastLifecycleDay != day {
-                        try await lifecycle(now, conn)
-                        lastLifecycleDay = day
-                    }
                     let reports = try await tick.run(now: now, mode: .dryRun, simulation: &state, on: conn)
                     progress(now, reports)
                     now = now.addingTimeInterval(stepSeconds)

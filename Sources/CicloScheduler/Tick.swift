@@ -28,6 +28,8 @@ public struct Tick: Sendable {
         public let start: Date
         public var lastTick: Date
         public var nextRun: [Int64: Date] = [:]
+        /// The simulated day the lifecycle rules last ran on: dry runs apply them once a day, not every tick.
+        var lifecycleDay: Int?
         public init(start: Date) {
             self.start = start
             lastTick = start
@@ -81,6 +83,14 @@ public struct Tick: Sendable {
     public func run(now: Date, mode: Mode, simulation: inout SimulationState, on conn: PostgresConnection)
         async throws -> [PassReport]
     {
+        // Stages and lead scores first, so this tick's segments see the customers where they are now.
+        let day = Int(now.timeIntervalSince1970 / 86_400)
+        if case .live = mode {
+            try await applyLifecycle(now: now, on: conn)
+        } else if simulation.lifecycleDay != day {
+            try await applyLifecycle(now: now, on: conn)
+            simulation.lifecycleDay = day
+        }
         let policy = try await ContactPolicy.load(on: conn)
         let (campaigns, segments, problems) = try await ScheduledCampaign.loadActive(on: conn)
         for problem in problems { logger.error("skipping: \(problem)") }
@@ -97,6 +107,13 @@ public struct Tick: Sendable {
         }
         simulation.lastTick = now
         return reports
+    }
+
+    private func applyLifecycle(now: Date, on conn: PostgresConnection) async throws {
+        let report = try await LifecycleRules().apply(now: now, on: conn)
+        if report.moved > 0 || report.rescored > 0 {
+            logger.info("lifecycle: \(report.rescored) rescored, \(report.moved) moved (\(report.moves.filter { $0.count > 0 }.map { "\($0.rule)=\($0.count)" }.joined(separator: " ")))")
+        }
     }
 
     struct Pass {

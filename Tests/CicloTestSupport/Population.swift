@@ -30,12 +30,13 @@ public enum Population {
                $5::timestamptz - (g % 90) * interval '1 day'
         FROM generate_series($6::int8, $6::int8 + $1::int8 - 1) g
         """
-    /// Consent: email for nine in ten, SMS for seven in ten, push for half; every fiftieth is unsubscribed by email.
+    /// Consent: email for nine in ten, SMS for two in three, push for four in five; every fiftieth is unsubscribed by
+    /// email.
     static let consentsSQL = """
         INSERT INTO consents (customer_id, channel, granted, source)
         SELECT c.id, ch.channel, (c.id % ch.every) <> 0, 'generated'
         FROM customers c
-        CROSS JOIN (VALUES ('email', 10), ('sms', 3), ('push', 2)) AS ch(channel, every)
+        CROSS JOIN (VALUES ('email', 10), ('sms', 3), ('push', 5)) AS ch(channel, every)
         WHERE c.external_id LIKE 'pop-%'
         ON CONFLICT DO NOTHING;
         INSERT INTO suppressions (customer_id, channel, reason)
