@@ -13,7 +13,7 @@ struct Ciclo: AsyncParsableCommand {
               CICLO_LOG_LEVEL           trace, debug, info (default), notice, warning, error or critical
             """,
         version: BuildInfo.version,
-        subcommands: [Migrate.self, WorkerCommand.self, QueueCommand.self, RetryCommand.self, DiscardCommand.self, BenchCommand.self, Version.self]
+        subcommands: [Migrate.self, WorkerCommand.self, QueueCommand.self, RetryCommand.self, DiscardCommand.self, CustomersCommand.self, EventsCommand.self, BenchCommand.self, Version.self]
     )
 }
 
