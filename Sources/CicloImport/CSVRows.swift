@@ -19,7 +19,8 @@ struct CSVRows {
             throw ImportError(.unreadable, "\(path) cannot be opened for reading.")
         }
         do {
-            reader = try CSVReader(stream: stream, hasHeaderRow: false, trimFields: true)
+            // Cells are trimmed below (`trimmedASCII`): CSV.swift's own trimming costs a Foundation call per cell.
+            reader = try CSVReader(stream: stream, hasHeaderRow: false, trimFields: false)
         } catch {
             throw ImportError(.unreadable, "\(path) cannot be read.")
         }
@@ -29,10 +30,10 @@ struct CSVRows {
             let line = nextLine
             nextLine += 1 + Self.lineBreaks(in: fields)
             if fields == [""] { continue }
-            guard !fields.contains(where: \.isEmpty) else {
+            guard !fields.contains(where: \.trimmedASCII.isEmpty) else {
                 throw ImportError(.badFile, "\(path) line \(line): the header row has an empty column name.")
             }
-            header = fields
+            header = fields.map(\.trimmedASCII)
             break
         }
         try Self.checkDecoding(reader, path: path, line: nextLine)
@@ -48,7 +49,7 @@ struct CSVRows {
             let line = nextLine
             nextLine += 1 + Self.lineBreaks(in: fields)
             if fields == [""] { continue }
-            return (line, fields)
+            return (line, fields.map(\.trimmedASCII))
         }
         try Self.checkDecoding(reader, path: path, line: nextLine)
         return nil

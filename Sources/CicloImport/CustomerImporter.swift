@@ -47,6 +47,8 @@ public struct CustomerImporter: Sendable {
     /// tell "not given" from the default; for an existing customer they are read from the staged row (through the
     /// index above). Consents join the upserted rows, so new customers get theirs in the same statement; an
     /// unchanged consent keeps its updated_at, which records when it was given. `xmax = 0` marks inserted rows.
+    /// Rows go in external_id order, so two imports touching the same customers lock them in the same order and
+    /// cannot deadlock.
     static let upsertSQL = """
         WITH upserted AS (
             INSERT INTO customers AS c (external_id, email, phone, push_token, locale, timezone, stage, persona,
@@ -55,6 +57,7 @@ public struct CustomerImporter: Sendable {
                    stage, persona, coalesce(product_preferences, '{}'), coalesce(attributes, '{}'), last_seen_at
             FROM import_customers
             WHERE reason IS NULL
+            ORDER BY external_id
             ON CONFLICT (external_id) DO UPDATE SET
                 email = coalesce(EXCLUDED.email, c.email),
                 phone = coalesce(EXCLUDED.phone, c.phone),

@@ -62,7 +62,7 @@ struct CustomerRecord {
     func stagingRow(line: Int) throws(RowRejection) -> [any PostgresEncodable] {
         guard let externalID, !externalID.isEmpty else { throw RowRejection("external_id is missing") }
         var attributesJSON: JSONB? = nil
-        if let attributes { attributesJSON = JSONB(try JSONValue.text(attributes)) }
+        if let attributes { attributesJSON = JSONB(try JSONText.text(attributes)) }
         return [
             line, String?.none, externalID, email, phone, pushToken, locale, timezone, stage, persona,
             productPreferences, attributesJSON,

@@ -54,16 +54,16 @@ struct CustomerRules: Sendable {
         case nil, .text?:
             return text
         case .number?:
-            if let integer = Int64(text) { return integer }
+            if let integer = Int64(text) { return NSNumber(value: integer) }
             guard let number = Double(text), number.isFinite else {
                 throw RowRejection("attribute \(quoted(name)) is declared number but is \(quoted(text))")
             }
-            return number
+            return NSNumber(value: number)
         case .boolean?:
             guard let value = Self.boolean(text) else {
                 throw RowRejection("attribute \(quoted(name)) is declared boolean but is \(quoted(text)) (use true or false)")
             }
-            return value
+            return NSNumber(value: value)
         case .date?:
             guard RFC3339.isDateOrTimestamp(text) else {
                 throw RowRejection("attribute \(quoted(name)) is declared date but is \(quoted(text)) (use YYYY-MM-DD)")
@@ -105,7 +105,7 @@ struct CustomerRules: Sendable {
         var seen = Set<String>()
         var items: [String] = []
         for part in text.split(separator: ";") {
-            let item = part.trimmingCharacters(in: .whitespaces)
+            let item = String(part).trimmedASCII
             if !item.isEmpty && seen.insert(item).inserted { items.append(item) }
         }
         return items

@@ -33,19 +33,22 @@ public struct EventImporter: Sendable {
 
     /// The derived source id hashes the customer, the kind, the instant in UTC and the payload's jsonb text, which
     /// PostgreSQL writes canonically (keys sorted, spacing fixed): the same event always hashes the same, however
-    /// its JSON was spelled. Computed here rather than in Swift so it stays one set-based statement.
+    /// its JSON was spelled. Computed here rather than in Swift so it stays one set-based statement. Rows go in
+    /// source_id order (so concurrent imports of overlapping files wait on each other in one order and cannot
+    /// deadlock), then line order, so the first line of a repeated id is the one stored.
     static let insertSQL = """
         WITH inserted AS (
             INSERT INTO events (customer_id, kind, payload, occurred_at, source_id)
-            SELECT c.id, s.kind, s.payload, s.occurred_at,
-                   coalesce(s.source_id, 'sha256:' || encode(sha256(convert_to(jsonb_build_array(
-                       s.customer, s.kind,
-                       to_char(s.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-                       s.payload)::text, 'UTF8')), 'hex'))
-            FROM import_events s
-            JOIN customers c ON c.external_id = s.customer
-            WHERE s.reason IS NULL
-            ORDER BY s.line
+            SELECT customer_id, kind, payload, occurred_at, source_id
+            FROM (SELECT s.line, c.id AS customer_id, s.kind, s.payload, s.occurred_at,
+                         coalesce(s.source_id, 'sha256:' || encode(sha256(convert_to(jsonb_build_array(
+                             s.customer, s.kind,
+                             to_char(s.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                             s.payload)::text, 'UTF8')), 'hex')) AS source_id
+                  FROM import_events s
+                  JOIN customers c ON c.external_id = s.customer
+                  WHERE s.reason IS NULL) e
+            ORDER BY source_id, line
             ON CONFLICT (source_id) DO NOTHING
             RETURNING 1
         )

@@ -31,7 +31,7 @@ enum EventRecord {
                 throw RowRejection("payload must be an object, not \(JSONValue.typeName(value))")
             }
             guard !JSONValue.containsNUL(fields) else { throw RowRejection("payload contains a NUL character") }
-            payload = try JSONValue.text(fields)
+            payload = try JSONText.text(fields)
         }
         let id = try identifier("id", object["id"], required: false)
         return [line, String?.none, customer, kind, JSONB(payload), time, id]

@@ -156,17 +156,6 @@ enum JSONValue {
         }
     }
 
-    /// Canonical JSON text (sorted keys) for a jsonb column.
-    static func text(_ object: Any) throws(RowRejection) -> String {
-        do {
-            let data = try JSONSerialization.data(
-                withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
-            return String(decoding: data, as: UTF8.self)
-        } catch {
-            throw RowRejection("holds a value that cannot be written as JSON")
-        }
-    }
-
     /// The JSON type of a value, for messages.
     static func typeName(_ value: Any) -> String {
         if value is NSNull { return "null" }

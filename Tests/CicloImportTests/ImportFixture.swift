@@ -17,6 +17,18 @@ struct ImportFixture {
         return ImportFixture(db: db, conn: try await db.connect(), folder: folder)
     }
 
+    /// Runs `body` with a fresh fixture and drops it afterwards, whether the body passed or threw.
+    static func with(_ body: (ImportFixture) async throws -> Void) async throws {
+        let fixture = try await make()
+        do {
+            try await body(fixture)
+        } catch {
+            await fixture.finish()
+            throw error
+        }
+        await fixture.finish()
+    }
+
     func finish() async {
         await conn.close()
         await db.drop()

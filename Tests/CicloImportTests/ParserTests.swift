@@ -96,3 +96,41 @@ struct ParserTests {
         }
     }
 }
+
+@Suite("JSON text for jsonb columns")
+struct JSONTextTests {
+    @Test("values read by JSONSerialization are written back equal: escapes, booleans, integers, doubles, nesting")
+    func roundTrip() throws {
+        let source = #"""
+            {"s": "q\"b\\s\n\t\u0001é€😀", "t": true, "f": false, "one": 1, "big": 12345678901234567890,
+             "neg": -42, "d": 0.1, "e": 1e300, "z": -0.0, "n": null, "a": [1, "x", [true, {}], null], "o": {"k": {"l": []}}}
+            """#
+        let object = try JSONValue.object(Data(source.utf8))
+        let written = try JSONText.text(object)
+        let reread = try JSONValue.object(Data(written.utf8))
+        #expect(NSDictionary(dictionary: reread) == NSDictionary(dictionary: object), "\(written)")
+        #expect(written.contains(#""t":true"#) && written.contains(#""one":1"#), "booleans stay booleans: \(written)")
+        #expect(written.contains(#""big":12345678901234567890"#) && written.contains(#""d":0.1"#))
+        #expect(written.contains(#"\u0001"#))
+    }
+
+    @Test("attribute values built from CSV cells are written as their JSON types")
+    func csvValues() throws {
+        let values: [String: Any] = ["n": NSNumber(value: Int64(7)), "x": NSNumber(value: 1.5), "b": NSNumber(value: true),
+                                     "l": ["a", "b"], "s": "text"]
+        let reread = try JSONValue.object(Data(try JSONText.text(values).utf8))
+        #expect(JSONValue.number(reread["n"]!)?.int64Value == 7)
+        #expect(JSONValue.number(reread["x"]!)?.doubleValue == 1.5)
+        #expect(JSONValue.bool(reread["b"]!) == true)
+        #expect(reread["l"] as? [String] == ["a", "b"] && reread["s"] as? String == "text")
+    }
+
+    @Test("trimming takes spaces and tabs from both ends only")
+    func trimming() {
+        #expect(" \ta b\t ".trimmedASCII == "a b")
+        #expect("ab".trimmedASCII == "ab")
+        #expect("   ".trimmedASCII == "")
+        #expect("".trimmedASCII == "")
+        #expect(" é ".trimmedASCII == "é")
+    }
+}
