@@ -47,7 +47,9 @@ struct CustomerCSVHeader {
             return .consent(channel)
         }
         if lower.hasPrefix("attr.") && name.count > 5 { return .attribute(String(name.dropFirst(5))) }
-        throw ImportError(.badFile, """
+        throw ImportError(
+            .badFile,
+            """
             \(path): the header names an unknown column \(quoted(name)); the columns are external_id, email, phone, \
             push_token, locale, timezone, stage, persona, product_preferences, last_seen_at, attributes, \
             attr.NAME and consent.email|sms|push|webhook.
@@ -71,7 +73,8 @@ struct CustomerCSVHeader {
             case .attribute(let name): attributes[name] = try rules.attribute(name, csv: value)
             case .consent(let channel):
                 guard let granted = CustomerRules.boolean(value) else {
-                    throw RowRejection("consent.\(channel.rawValue) is \(quoted(value)); use true, false or leave it empty")
+                    throw RowRejection(
+                        "consent.\(channel.rawValue) is \(quoted(value)); use true, false or leave it empty")
                 }
                 record.consent[channel] = granted
             }

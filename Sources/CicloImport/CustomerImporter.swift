@@ -98,7 +98,9 @@ public struct CustomerImporter: Sendable {
     public func run(path: String, on conn: PostgresConnection) async throws -> ImportReport {
         try StagedImport.checkReadable(path)
         guard let format = options.format ?? ImportFormat(fileName: path) else {
-            throw ImportError(.unknownFormat, """
+            throw ImportError(
+                .unknownFormat,
+                """
                 The format of \(path) cannot be told from its name; name it .csv, .jsonl or .ndjson, or give \
                 --format csv or --format jsonl.
                 """)

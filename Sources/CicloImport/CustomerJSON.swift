@@ -33,12 +33,14 @@ enum CustomerJSON {
                 try record.mergeAttributes(attributes)
             case "consent":
                 guard let consent = value as? [String: Any] else {
-                    throw RowRejection("consent must be an object like {\"email\": true}, not \(JSONValue.typeName(value))")
+                    throw RowRejection(
+                        "consent must be an object like {\"email\": true}, not \(JSONValue.typeName(value))")
                 }
                 for name in consent.keys.sorted() {
                     guard let granted = consent[name], !JSONValue.isNull(granted) else { continue }
                     guard let channel = ConsentChannel(rawValue: name) else {
-                        throw RowRejection("consent names an unknown channel \(quoted(name)); use email, sms, push or webhook")
+                        throw RowRejection(
+                            "consent names an unknown channel \(quoted(name)); use email, sms, push or webhook")
                     }
                     guard let granted = JSONValue.bool(granted) else {
                         throw RowRejection("consent.\(name) must be true or false, not \(JSONValue.typeName(granted))")

@@ -23,7 +23,10 @@ struct CustomerRecord {
 
     /// The plain text fields, by their name in files.
     enum TextField: String, CaseIterable {
-        case externalID = "external_id", email, phone, pushToken = "push_token", stage, persona
+        case externalID = "external_id"
+        case email, phone
+        case pushToken = "push_token"
+        case stage, persona
     }
 
     mutating func set(_ field: TextField, _ value: String) throws(RowRejection) {

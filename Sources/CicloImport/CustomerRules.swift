@@ -61,7 +61,8 @@ struct CustomerRules: Sendable {
             return NSNumber(value: number)
         case .boolean?:
             guard let value = Self.boolean(text) else {
-                throw RowRejection("attribute \(quoted(name)) is declared boolean but is \(quoted(text)) (use true or false)")
+                throw RowRejection(
+                    "attribute \(quoted(name)) is declared boolean but is \(quoted(text)) (use true or false)")
             }
             return NSNumber(value: value)
         case .date?:

@@ -13,14 +13,19 @@ enum EventRecord {
     /// The staging row, in the order of `EventImporter.copySQL`.
     static func stagingRow(_ object: [String: Any], line: Int) throws(RowRejection) -> [any PostgresEncodable] {
         if let unknown = object.keys.sorted().first(where: { !keys.contains($0) }) {
-            throw RowRejection("has an unknown field \(quoted(unknown)); an event has customer, kind, payload, time and id")
+            throw RowRejection(
+                "has an unknown field \(quoted(unknown)); an event has customer, kind, payload, time and id")
         }
         let customer = try identifier("customer", object["customer"], required: true)!
-        guard let kindValue = object["kind"], !JSONValue.isNull(kindValue) else { throw RowRejection("kind is missing") }
+        guard let kindValue = object["kind"], !JSONValue.isNull(kindValue) else {
+            throw RowRejection("kind is missing")
+        }
         guard let kind = kindValue as? String, !kind.isEmpty, !kind.utf8.contains(0) else {
             throw RowRejection("kind must be a non-empty string")
         }
-        guard let timeValue = object["time"], !JSONValue.isNull(timeValue) else { throw RowRejection("time is missing") }
+        guard let timeValue = object["time"], !JSONValue.isNull(timeValue) else {
+            throw RowRejection("time is missing")
+        }
         guard let timeText = timeValue as? String, let time = RFC3339.timestamp(timeText) else {
             let shown = (timeValue as? String).map { quoted($0) } ?? JSONValue.typeName(timeValue)
             throw RowRejection("time \(shown) is not an RFC 3339 time like 2026-03-01T09:30:00Z")

@@ -71,7 +71,8 @@ struct JSONLinesReader {
         do {
             chunk = try handle.read(upToCount: Self.chunkSize)
         } catch {
-            throw ImportError(.unreadable, "\(path) could not be read past line \(lineNumber): \(error.localizedDescription).")
+            throw ImportError(
+                .unreadable, "\(path) could not be read past line \(lineNumber): \(error.localizedDescription).")
         }
         guard let chunk, !chunk.isEmpty else {
             atEnd = true

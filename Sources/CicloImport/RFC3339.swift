@@ -9,8 +9,7 @@ enum RFC3339 {
     /// The instant, to the microsecond (finer fractions are rounded), or nil when the text is not RFC 3339.
     static func timestamp(_ text: String) -> PostgresTimestamp? {
         let b = Array(text.utf8)
-        guard b.count >= 20, let days = date(b), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t")
-            || b[10] == UInt8(ascii: " "),
+        guard b.count >= 20, let days = date(b), [UInt8(ascii: "T"), UInt8(ascii: "t"), 0x20].contains(b[10]),
             let hour = number(b, 11, 2), b[13] == UInt8(ascii: ":"), let minute = number(b, 14, 2),
             b[16] == UInt8(ascii: ":"), let second = number(b, 17, 2),
             hour < 24, minute < 60, second <= 60  // 60: a leap second, which PostgreSQL rolls over as well

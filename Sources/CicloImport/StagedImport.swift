@@ -40,7 +40,8 @@ enum StagedImport {
         init(table: StaticString) {
             count = "SELECT count(*) FROM \(table) WHERE reason IS NOT NULL"
             first = "SELECT line, reason FROM \(table) WHERE reason IS NOT NULL ORDER BY line LIMIT $1"
-            declare = "DECLARE import_rejects NO SCROLL CURSOR FOR "
+            declare =
+                "DECLARE import_rejects NO SCROLL CURSOR FOR "
                 + "SELECT line, reason FROM \(table) WHERE reason IS NOT NULL ORDER BY line"
         }
     }
@@ -63,14 +64,17 @@ enum StagedImport {
                 for row in rows {
                     let reason = try row.decode(String.self, at: 1)
                     // One line per row, whatever a parser's message held.
-                    let flat = reason.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ")
-                        .replacingOccurrences(of: "\r", with: " ")
+                    let flat = reason.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(
+                        of: "\n", with: " "
+                    )
+                    .replacingOccurrences(of: "\r", with: " ")
                     text += "\(try row.decode(Int.self, at: 0))\t\(flat)\n"
                 }
                 do {
                     try file.write(contentsOf: Data(text.utf8))
                 } catch {
-                    throw ImportError(.rejectsUnwritable, "The rejects file could not be written: \(error.localizedDescription).")
+                    throw ImportError(
+                        .rejectsUnwritable, "The rejects file could not be written: \(error.localizedDescription).")
                 }
             }
             try await conn.query(RejectQueries.close)

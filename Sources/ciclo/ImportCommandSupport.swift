@@ -23,7 +23,8 @@ struct ImportFileOptions: ParsableArguments {
         if !quiet {
             options.progress = { progress in
                 let rate = Int(progress.rowsPerSecond.rounded())
-                let text = progress.phase == .reading
+                let text =
+                    progress.phase == .reading
                     ? "\(name): \(progress.rows) rows read (\(rate) rows/s)"
                     : "\(name): \(progress.rows) rows read; applying them"
                 FileHandle.standardError.write(Data((text + "\n").utf8))
@@ -39,7 +40,9 @@ struct ImportFileOptions: ParsableArguments {
         var lines = report.firstRejects.map { "\(file) line \($0.line): \($0.reason)" }
         if report.rejected > report.firstRejects.count {
             let more = report.rejected - report.firstRejects.count
-            lines.append("... and \(more) more rejected row(s)" + (rejects.map { "; all are in \($0)" } ?? "; --rejects FILE lists them all"))
+            lines.append(
+                "... and \(more) more rejected row(s)"
+                    + (rejects.map { "; all are in \($0)" } ?? "; --rejects FILE lists them all"))
         }
         FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         throw ExitCode(65)  // EX_DATAERR: some rows were bad, the good ones are stored

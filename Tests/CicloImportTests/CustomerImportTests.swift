@@ -14,7 +14,8 @@ struct CustomerImportTests {
 
     /// Declares typed attributes, so CSV cells are stored as numbers, booleans, lists and dates.
     func declareAttributes(_ fixture: ImportFixture) async throws {
-        try await fixture.conn.query("""
+        try await fixture.conn.query(
+            """
             INSERT INTO customer_attributes (name, type)
             VALUES ('ltv', 'number'), ('vip', 'boolean'), ('sports', 'list'), ('joined', 'date'), ('tier', 'text')
             """)
@@ -30,7 +31,9 @@ struct CustomerImportTests {
     func csvImport() async throws {
         try await ImportFixture.with { fixture in
             try await declareAttributes(fixture)
-            let path = try fixture.file("customers.csv", """
+            let path = try fixture.file(
+                "customers.csv",
+                """
                 \(Self.header)
                 c1,ana@example.com,+351912345678,tok-1,pt-BR,europe/lisbon,Active,bargain_hunter, shoes; bags;shoes,\
                 "{""first_name"": ""Ana"", ""tier"": ""silver""}",gold,123.5,TRUE,football;tennis,2024-05-01,\
@@ -39,7 +42,9 @@ struct CustomerImportTests {
 
                 """)
             let report = try await fixture.customers(path)
-            #expect(report == ImportReport(kind: .customers, read: 2, inserted: 2, updated: 0, rejected: 0, firstRejects: []))
+            #expect(
+                report
+                    == ImportReport(kind: .customers, read: 2, inserted: 2, updated: 0, rejected: 0, firstRejects: []))
             #expect(report.summary == "customers: 2 read, 2 inserted, 0 updated, 0 rejected")
 
             let c1 = try await fixture.customer("c1")
@@ -52,10 +57,13 @@ struct CustomerImportTests {
             #expect(c1["persona"] == "bargain_hunter")
             #expect(c1["product_preferences"] == "shoes;bags", "trimmed, repeats dropped")
             #expect(c1["last_seen_at"] == "2026-03-01T08:30:00.000000")
-            #expect(try await attributesEqual(fixture, "c1", """
-                {"first_name": "Ana", "tier": "gold", "ltv": 123.5, "vip": true, "sports": ["football", "tennis"],
-                 "joined": "2024-05-01"}
-                """), "attr.tier wins over the attributes column; declared types are kept")
+            #expect(
+                try await attributesEqual(
+                    fixture, "c1",
+                    """
+                    {"first_name": "Ana", "tier": "gold", "ltv": 123.5, "vip": true, "sports": ["football", "tennis"],
+                     "joined": "2024-05-01"}
+                    """), "attr.tier wins over the attributes column; declared types are kept")
             #expect(try await fixture.consents("c1") == ["email=true", "sms=false", "webhook=true"])
 
             let c2 = try await fixture.customer("c2")
@@ -69,7 +77,9 @@ struct CustomerImportTests {
     func jsonLinesImport() async throws {
         try await ImportFixture.with { fixture in
             try await declareAttributes(fixture)
-            let path = try fixture.file("customers.jsonl", """
+            let path = try fixture.file(
+                "customers.jsonl",
+                """
                 {"external_id": "c1", "email": "ana@example.com", "phone": "+351912345678", "push_token": "tok-1", \
                 "locale": "pt-BR", "timezone": "Europe/Lisbon", "stage": "Active", "persona": "bargain_hunter", \
                 "product_preferences": ["shoes", "bags"], "attributes": {"first_name": "Ana", "ltv": 123.5, \
@@ -80,12 +90,17 @@ struct CustomerImportTests {
             let report = try await fixture.customers(path)
             #expect(report.summary == "customers: 2 read, 2 inserted, 0 updated, 0 rejected")
             let c1 = try await fixture.customer("c1")
-            #expect(c1["email"] == "ana@example.com" && c1["timezone"] == "Europe/Lisbon" && c1["persona"] == "bargain_hunter")
+            #expect(
+                c1["email"] == "ana@example.com" && c1["timezone"] == "Europe/Lisbon"
+                    && c1["persona"] == "bargain_hunter")
             #expect(c1["product_preferences"] == "shoes;bags")
             #expect(c1["last_seen_at"] == "2026-03-01T09:30:00.000000")
-            #expect(try await attributesEqual(fixture, "c1", """
-                {"first_name": "Ana", "ltv": 123.5, "vip": true, "sports": ["football"], "nested": {"a": [1, null]}}
-                """))
+            #expect(
+                try await attributesEqual(
+                    fixture, "c1",
+                    """
+                    {"first_name": "Ana", "ltv": 123.5, "vip": true, "sports": ["football"], "nested": {"a": [1, null]}}
+                    """))
             #expect(try await fixture.consents("c1") == ["email=true", "sms=false"], "null consent is not given")
             let numeric = try await fixture.customer("12345")
             #expect(numeric["email"] == nil && numeric["locale"] == "en", "null and empty mean not given")
@@ -96,7 +111,9 @@ struct CustomerImportTests {
     func reimportKeepsStoredFields() async throws {
         try await ImportFixture.with { fixture in
             try await declareAttributes(fixture)
-            let first = try fixture.file("first.csv", """
+            let first = try fixture.file(
+                "first.csv",
+                """
                 \(Self.header)
                 c1,ana@example.com,+351912345678,tok-1,pt-BR,Europe/Lisbon,Active,bargain_hunter,shoes,\
                 "{""first_name"": ""Ana""}",gold,100,true,,,true,,,true,2026-03-01T09:30:00Z
@@ -104,7 +121,8 @@ struct CustomerImportTests {
             _ = try await fixture.customers(first)
 
             // A sparse CSV: only the email and one consent; every empty cell keeps the stored value.
-            let sparse = try fixture.file("sparse.csv", "external_id,email,timezone,consent.sms,last_seen_at\nc1,new@example.com,,true,\n")
+            let sparse = try fixture.file(
+                "sparse.csv", "external_id,email,timezone,consent.sms,last_seen_at\nc1,new@example.com,,true,\n")
             let second = try await fixture.customers(sparse)
             #expect(second.summary == "customers: 1 read, 0 inserted, 1 updated, 0 rejected")
             var c1 = try await fixture.customer("c1")
@@ -113,11 +131,15 @@ struct CustomerImportTests {
             #expect(c1["timezone"] == "Europe/Lisbon" && c1["stage"] == "Active" && c1["persona"] == "bargain_hunter")
             #expect(c1["product_preferences"] == "shoes")
             #expect(c1["last_seen_at"] == "2026-03-01T09:30:00.000000")
-            #expect(try await attributesEqual(fixture, "c1", #"{"first_name": "Ana", "tier": "gold", "ltv": 100, "vip": true}"#))
+            #expect(
+                try await attributesEqual(
+                    fixture, "c1", #"{"first_name": "Ana", "tier": "gold", "ltv": 100, "vip": true}"#))
             #expect(try await fixture.consents("c1") == ["email=true", "sms=true", "webhook=true"])
 
             // JSON Lines: attributes merge key by key, a list replaces the stored list, last_seen_at never goes back.
-            let third = try fixture.file("third.jsonl", """
+            let third = try fixture.file(
+                "third.jsonl",
+                """
                 {"external_id": "c1", "stage": "At-risk", "product_preferences": ["bags"], \
                 "attributes": {"vip": false, "extra": 1}, "last_seen_at": "2020-01-01T00:00:00Z"}
                 """)
@@ -125,8 +147,9 @@ struct CustomerImportTests {
             c1 = try await fixture.customer("c1")
             #expect(c1["stage"] == "At-risk" && c1["product_preferences"] == "bags" && c1["email"] == "new@example.com")
             #expect(c1["last_seen_at"] == "2026-03-01T09:30:00.000000", "an older last_seen_at does not move it back")
-            #expect(try await attributesEqual(
-                fixture, "c1", #"{"first_name": "Ana", "tier": "gold", "ltv": 100, "vip": false, "extra": 1}"#))
+            #expect(
+                try await attributesEqual(
+                    fixture, "c1", #"{"first_name": "Ana", "tier": "gold", "ltv": 100, "vip": false, "extra": 1}"#))
             #expect(try await fixture.count("customers") == 1)
         }
     }
@@ -136,14 +159,17 @@ struct CustomerImportTests {
         try await ImportFixture.with { fixture in
             func updatedAt(_ channel: String) async throws -> PostgresTimestamp {
                 try await fixture.conn.query(
-                    "SELECT updated_at FROM consents WHERE channel = $1", [channel]).scalar(PostgresTimestamp.self)
+                    "SELECT updated_at FROM consents WHERE channel = $1", [channel]
+                ).scalar(PostgresTimestamp.self)
             }
             let grant = try fixture.file("grant.csv", "external_id,consent.email\nc1,true\n")
             _ = try await fixture.customers(grant)
             let given = try await updatedAt("email")
-            #expect(try await fixture.conn.query("SELECT source FROM consents").scalar(String.self) == "import:grant.csv")
+            #expect(
+                try await fixture.conn.query("SELECT source FROM consents").scalar(String.self) == "import:grant.csv")
 
-            let more = try fixture.file("more.jsonl", #"{"external_id": "c1", "consent": {"email": true, "push": false}}"#)
+            let more = try fixture.file(
+                "more.jsonl", #"{"external_id": "c1", "consent": {"email": true, "push": false}}"#)
             _ = try await fixture.customers(more)
             #expect(try await fixture.consents("c1") == ["email=true", "push=false"])
             #expect(try await updatedAt("email") == given, "granting again does not move the time it was given")
@@ -158,7 +184,9 @@ struct CustomerImportTests {
     @Test("an external_id on several lines: the last line wins, the earlier ones are rejected naming it")
     func repeatedExternalID() async throws {
         try await ImportFixture.with { fixture in
-            let path = try fixture.file("repeat.csv", """
+            let path = try fixture.file(
+                "repeat.csv",
+                """
                 external_id,email
                 c1,first@example.com
                 c2,two@example.com
@@ -166,9 +194,10 @@ struct CustomerImportTests {
                 """)
             let report = try await fixture.customers(path)
             #expect(report.summary == "customers: 3 read, 2 inserted, 0 updated, 1 rejected")
-            #expect(report.firstRejects == [
-                RejectedRow(line: 2, reason: #"external_id "c1" appears again on line 4, which replaces this row"#)
-            ])
+            #expect(
+                report.firstRejects == [
+                    RejectedRow(line: 2, reason: #"external_id "c1" appears again on line 4, which replaces this row"#)
+                ])
             #expect(try await fixture.customer("c1")["email"] == "last@example.com")
         }
     }

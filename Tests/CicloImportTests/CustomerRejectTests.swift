@@ -11,7 +11,9 @@ struct CustomerRejectTests {
         try await ImportFixture.with { fixture in
             try await fixture.conn.query("INSERT INTO customer_attributes (name, type) VALUES ('ltv', 'number')")
             let rejectsFile = fixture.folder.appendingPathComponent("rejects.tsv")
-            let path = try fixture.file("bad.csv", """
+            let path = try fixture.file(
+                "bad.csv",
+                """
                 external_id,email,timezone,locale,consent.email,last_seen_at,attributes,attr.ltv
                 good1,"two
                 lines@example.com",UTC,en,true,,,
@@ -39,26 +41,31 @@ struct CustomerRejectTests {
                 11: #"attribute "ltv" is declared number but is "lots""#,
             ]
             let got = ImportFixture.rejects(report)
-            #expect(Set(got.keys) == Set(expected.keys), "line 2's quoted field spans two lines, so the next row is line 4")
+            #expect(
+                Set(got.keys) == Set(expected.keys), "line 2's quoted field spans two lines, so the next row is line 4")
             for (line, reason) in expected {
                 #expect(got[line]?.hasPrefix(reason) == true, "line \(line): \(got[line] ?? "-")")
             }
-            #expect(try await fixture.conn.query("SELECT string_agg(external_id, ',' ORDER BY external_id) FROM customers")
-                .scalar(String.self) == "good1,good2")
+            #expect(
+                try await fixture.conn.query("SELECT string_agg(external_id, ',' ORDER BY external_id) FROM customers")
+                    .scalar(String.self) == "good1,good2")
             #expect(try await fixture.customer("good1")["email"] == "two\nlines@example.com")
             #expect(try await fixture.consents("good1") == ["email=true"])
 
             let lines = try String(contentsOf: rejectsFile, encoding: .utf8).split(separator: "\n")
             #expect(lines.count == 8)
             #expect(lines.first == "4\texternal_id is missing")
-            #expect(lines.map { Int($0.prefix { $0 != "\t" })! } == lines.map { Int($0.prefix { $0 != "\t" })! }.sorted())
+            #expect(
+                lines.map { Int($0.prefix { $0 != "\t" })! } == lines.map { Int($0.prefix { $0 != "\t" })! }.sorted())
         }
     }
 
     @Test("every kind of bad JSON Lines row is reported with its line and reason, and the good rows are stored")
     func badJSONRows() async throws {
         try await ImportFixture.with { fixture in
-            let path = try fixture.file("bad.jsonl", """
+            let path = try fixture.file(
+                "bad.jsonl",
+                """
                 {"external_id": "good1", "email": "a@example.com"}
                 {"external_id": "broken",
                 [1, 2]
@@ -111,7 +118,9 @@ struct CustomerRejectTests {
             #expect(report.firstRejects.map(\.line) == Array(2...21))
             let lines = try String(contentsOf: rejectsFile, encoding: .utf8).split(separator: "\n")
             #expect(lines.count == 30)
-            #expect(lines.last.map(String.init) == "31\t" + #"timezone "nowhere" is not an IANA zone the server knows (e.g. Europe/Lisbon)"#)
+            #expect(
+                lines.last.map(String.init) == "31\t"
+                    + #"timezone "nowhere" is not an IANA zone the server knows (e.g. Europe/Lisbon)"#)
         }
     }
 
@@ -129,12 +138,15 @@ struct CustomerRejectTests {
     func unusableFiles() async throws {
         try await ImportFixture.with { fixture in
             try await expectUnusable(
-                fixture, fixture.folder.appendingPathComponent("missing.csv").path, .unreadable, "missing.csv does not exist")
+                fixture, fixture.folder.appendingPathComponent("missing.csv").path, .unreadable,
+                "missing.csv does not exist")
             try await expectUnusable(fixture, fixture.folder.path, .unreadable, "is a folder")
-            try await expectUnusable(fixture, try fixture.file("customers.txt", "external_id\nc1\n"), .unknownFormat, "--format")
+            try await expectUnusable(
+                fixture, try fixture.file("customers.txt", "external_id\nc1\n"), .unknownFormat, "--format")
             try await expectUnusable(fixture, try fixture.file("empty.csv", "\n\n"), .badFile, "needs a header row")
             try await expectUnusable(
-                fixture, try fixture.file("typo.csv", "external_id,emial\nc1,x\n"), .badFile, #"unknown column "emial""#)
+                fixture, try fixture.file("typo.csv", "external_id,emial\nc1,x\n"), .badFile, #"unknown column "emial""#
+            )
             try await expectUnusable(
                 fixture, try fixture.file("noid.csv", "email\nx@example.com\n"), .badFile, "no external_id column")
             try await expectUnusable(

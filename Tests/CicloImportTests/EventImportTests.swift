@@ -13,31 +13,37 @@ struct EventImportTests {
 
     /// Stored events as `customer|kind|payload|UTC time`, in time order.
     func stored(_ fixture: ImportFixture) async throws -> [String] {
-        try await fixture.conn.query("""
+        try await fixture.conn.query(
+            """
             SELECT c.external_id || '|' || e.kind || '|' || e.payload::text || '|' ||
                    to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
             FROM events e JOIN customers c ON c.id = e.customer_id ORDER BY e.occurred_at, e.kind
-            """).map { try $0.decode(String.self, at: 0) }
+            """
+        ).map { try $0.decode(String.self, at: 0) }
     }
 
     @Test("events are stored with their customer, kind, payload and time")
     func goodImport() async throws {
         try await ImportFixture.with { fixture in
             try await customers(fixture, ["c1", "c2"])
-            let path = try fixture.file("events.jsonl", """
+            let path = try fixture.file(
+                "events.jsonl",
+                """
                 {"customer": "c1", "kind": "purchase", "payload": {"amount": 49.9, "sku": "boots"}, "time": "2026-03-01T09:30:00Z"}
                 {"customer": "c2", "kind": "login", "time": "2026-03-01T10:30:00+02:00", "id": "evt-2"}
 
                 {"customer": "c1", "kind": "big_win", "payload": null, "time": "2026-03-02T00:00:00.5Z", "id": 77}
                 """)
             let report = try await fixture.events(path)
-            #expect(report == ImportReport(kind: .events, read: 3, inserted: 3, updated: 0, rejected: 0, firstRejects: []))
+            #expect(
+                report == ImportReport(kind: .events, read: 3, inserted: 3, updated: 0, rejected: 0, firstRejects: []))
             #expect(report.summary == "events: 3 read, 3 inserted, 0 already stored, 0 rejected")
-            #expect(try await stored(fixture) == [
-                "c2|login|{}|2026-03-01T08:30:00",
-                #"c1|purchase|{"sku": "boots", "amount": 49.9}|2026-03-01T09:30:00"#,
-                "c1|big_win|{}|2026-03-02T00:00:00",
-            ])
+            #expect(
+                try await stored(fixture) == [
+                    "c2|login|{}|2026-03-01T08:30:00",
+                    #"c1|purchase|{"sku": "boots", "amount": 49.9}|2026-03-01T09:30:00"#,
+                    "c1|big_win|{}|2026-03-02T00:00:00",
+                ])
             let ids = try await fixture.conn.query("SELECT source_id FROM events ORDER BY occurred_at")
                 .map { try $0.decode(String.self, at: 0) }
             #expect(ids[0] == "evt-2" && ids[2] == "77")
@@ -49,7 +55,9 @@ struct EventImportTests {
     func reimportDedupes() async throws {
         try await ImportFixture.with { fixture in
             try await customers(fixture, ["c1"])
-            let path = try fixture.file("events.jsonl", """
+            let path = try fixture.file(
+                "events.jsonl",
+                """
                 {"customer": "c1", "kind": "purchase", "payload": {"amount": 10, "sku": "x"}, "time": "2026-03-01T09:30:00Z"}
                 {"customer": "c1", "kind": "login", "time": "2026-03-01T09:30:00Z", "id": "evt-1"}
                 """)
@@ -59,7 +67,9 @@ struct EventImportTests {
 
             // The same purchase with its keys in another order and its time at another offset is the same event; a
             // different amount, another time or another kind is not.
-            let respelled = try fixture.file("respelled.jsonl", """
+            let respelled = try fixture.file(
+                "respelled.jsonl",
+                """
                 {"time": "2026-03-01T10:30:00+01:00", "payload": {"sku": "x", "amount": 10}, "kind": "purchase", "customer": "c1"}
                 {"customer": "c1", "kind": "purchase", "payload": {"amount": 11, "sku": "x"}, "time": "2026-03-01T09:30:00Z"}
                 {"customer": "c1", "kind": "purchase", "payload": {"amount": 10, "sku": "x"}, "time": "2026-03-01T09:30:01Z"}
@@ -71,9 +81,10 @@ struct EventImportTests {
             let third = try await fixture.events(respelled)
             #expect(third.summary == "events: 7 read, 4 inserted, 3 already stored, 0 rejected")
             #expect(try await fixture.count("events") == 6)
-            #expect(try await fixture.conn.query(
-                "SELECT to_char(occurred_at AT TIME ZONE 'UTC', 'DD') FROM events WHERE source_id = 'evt-9'"
-            ).scalar(String.self) == "06", "the first line of a repeated id wins")
+            #expect(
+                try await fixture.conn.query(
+                    "SELECT to_char(occurred_at AT TIME ZONE 'UTC', 'DD') FROM events WHERE source_id = 'evt-9'"
+                ).scalar(String.self) == "06", "the first line of a repeated id wins")
         }
     }
 
@@ -81,17 +92,20 @@ struct EventImportTests {
     func unknownCustomer() async throws {
         try await ImportFixture.with { fixture in
             try await customers(fixture, ["c1"])
-            let path = try fixture.file("events.jsonl", """
+            let path = try fixture.file(
+                "events.jsonl",
+                """
                 {"customer": "c1", "kind": "login", "time": "2026-03-01T09:30:00Z"}
                 {"customer": "ghost", "kind": "login", "time": "2026-03-01T09:30:00Z"}
                 {"customer": 404, "kind": "login", "time": "2026-03-01T09:30:00Z"}
                 """)
             let report = try await fixture.events(path)
             #expect(report.summary == "events: 3 read, 1 inserted, 0 already stored, 2 rejected")
-            #expect(report.firstRejects == [
-                RejectedRow(line: 2, reason: #"customer "ghost" is unknown; import the customer first"#),
-                RejectedRow(line: 3, reason: #"customer "404" is unknown; import the customer first"#),
-            ])
+            #expect(
+                report.firstRejects == [
+                    RejectedRow(line: 2, reason: #"customer "ghost" is unknown; import the customer first"#),
+                    RejectedRow(line: 3, reason: #"customer "404" is unknown; import the customer first"#),
+                ])
             #expect(try await fixture.count("events") == 1)
         }
     }
@@ -101,7 +115,9 @@ struct EventImportTests {
         try await ImportFixture.with { fixture in
             try await customers(fixture, ["c1"])
             let rejectsFile = fixture.folder.appendingPathComponent("rejects.tsv")
-            let path = try fixture.file("events.ndjson", """
+            let path = try fixture.file(
+                "events.ndjson",
+                """
                 {"customer": "c1", "kind": "login", "time": "2026-03-01T09:30:00Z"}
                 {"customer": "c1", "kind": "login", "time": "2026-03-01T09:30:00Z",
                 "just a string"

@@ -58,13 +58,17 @@ struct ImportFixture {
 
     /// One customer's stored fields, as text, by column name.
     func customer(_ externalID: String) async throws -> [String: String] {
-        let row = try await conn.query("""
+        let row = try await conn.query(
+            """
             SELECT email, phone, push_token, locale, timezone, stage, persona, array_to_string(product_preferences, ';'),
                    attributes::text, to_char(last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')
             FROM customers WHERE external_id = $1
-            """, [externalID]).single()
-        let names = ["email", "phone", "push_token", "locale", "timezone", "stage", "persona", "product_preferences",
-                     "attributes", "last_seen_at"]
+            """, [externalID]
+        ).single()
+        let names = [
+            "email", "phone", "push_token", "locale", "timezone", "stage", "persona", "product_preferences",
+            "attributes", "last_seen_at",
+        ]
         var fields: [String: String] = [:]
         for (i, name) in names.enumerated() { fields[name] = try row.decode(String?.self, at: i) }
         return fields
@@ -72,10 +76,12 @@ struct ImportFixture {
 
     /// A customer's consents as `channel=true|false`, sorted.
     func consents(_ externalID: String) async throws -> [String] {
-        try await conn.query("""
+        try await conn.query(
+            """
             SELECT k.channel || '=' || k.granted FROM consents k JOIN customers c ON c.id = k.customer_id
             WHERE c.external_id = $1 ORDER BY k.channel
-            """, [externalID]).map { try $0.decode(String.self, at: 0) }
+            """, [externalID]
+        ).map { try $0.decode(String.self, at: 0) }
     }
 
     func count(_ table: String) async throws -> Int {

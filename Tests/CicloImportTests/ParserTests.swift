@@ -21,12 +21,14 @@ struct ParserTests {
         #expect(micros("1969-12-31T23:59:59Z") == -1_000_000)
     }
 
-    @Test("anything else is refused, so the server never sees a time it would reject", arguments: [
-        "", "2026-03-01", "2026-03-01T09:30:00", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
-        "2025-02-29T00:00:00Z", "2026-03-01T24:00:00Z", "2026-03-01T09:60:00Z", "2026-03-01T09:30:00.Z",
-        "2026-03-01T09:30:00+0100", "2026-03-01T09:30:00+01:00x", "0000-01-01T00:00:00Z", "yesterday",
-        "2026-3-1T09:30:00Z",
-    ])
+    @Test(
+        "anything else is refused, so the server never sees a time it would reject",
+        arguments: [
+            "", "2026-03-01", "2026-03-01T09:30:00", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
+            "2025-02-29T00:00:00Z", "2026-03-01T24:00:00Z", "2026-03-01T09:60:00Z", "2026-03-01T09:30:00.Z",
+            "2026-03-01T09:30:00+0100", "2026-03-01T09:30:00+01:00x", "0000-01-01T00:00:00Z", "yesterday",
+            "2026-3-1T09:30:00Z",
+        ])
     func badTimes(_ text: String) {
         #expect(RFC3339.timestamp(text) == nil)
     }
@@ -116,8 +118,10 @@ struct JSONTextTests {
 
     @Test("attribute values built from CSV cells are written as their JSON types")
     func csvValues() throws {
-        let values: [String: Any] = ["n": NSNumber(value: Int64(7)), "x": NSNumber(value: 1.5), "b": NSNumber(value: true),
-                                     "l": ["a", "b"], "s": "text"]
+        let values: [String: Any] = [
+            "n": NSNumber(value: Int64(7)), "x": NSNumber(value: 1.5), "b": NSNumber(value: true),
+            "l": ["a", "b"], "s": "text",
+        ]
         let reread = try JSONValue.object(Data(try JSONText.text(values).utf8))
         #expect(JSONValue.number(reread["n"]!)?.int64Value == 7)
         #expect(JSONValue.number(reread["x"]!)?.doubleValue == 1.5)
