@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         // The C shim over libpq. Only the Postgres module imports it.
@@ -95,7 +96,11 @@ let package = Package(
         // Customers and events in: CSV and JSON Lines files loaded through COPY and upserted.
         .target(
             name: "CicloImport",
-            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CicloCampaigns", "Postgres",
+                .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         // The scheduler process and the campaign store: eligibility in set-based SQL, the decision log, the

@@ -14,9 +14,9 @@ struct Ciclo: AsyncParsableCommand {
             """,
         version: BuildInfo.version,
         subcommands: [
-            Migrate.self, ConfigCommand.self, SegmentCommand.self, CampaignCommand.self, SchedulerCommand.self,
-            SimulateCommand.self, WhyCommand.self, WorkerCommand.self, QueueCommand.self, RetryCommand.self,
-            DiscardCommand.self, BenchCommand.self, Version.self,
+            Migrate.self, ConfigCommand.self, CustomersCommand.self, EventsCommand.self, SegmentCommand.self,
+            CampaignCommand.self, SchedulerCommand.self, SimulateCommand.self, WhyCommand.self, WorkerCommand.self,
+            QueueCommand.self, RetryCommand.self, DiscardCommand.self, BenchCommand.self, Version.self,
         ]
     )
 }

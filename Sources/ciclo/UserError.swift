@@ -1,5 +1,6 @@
 import ArgumentParser
 import CicloCampaigns
+import CicloImport
 import CicloScheduler
 import CicloSchema
 import Foundation
@@ -36,6 +37,13 @@ struct UserError: Error, CustomStringConvertible {
             try fail(UserError(description: error.description + ".", exitCode: error.code == .notFound ? 66 : 65))
         } catch let error as MigrationLoader.LoadError {
             try fail(UserError(description: error.description, exitCode: 66))  // EX_NOINPUT
+        } catch let error as ImportError {
+            switch error.code {
+            case .unreadable: try fail(UserError(description: error.description, exitCode: 66))  // EX_NOINPUT
+            case .unknownFormat: try fail(UserError(description: error.description, exitCode: 64))  // EX_USAGE
+            case .rejectsUnwritable: try fail(UserError(description: error.description, exitCode: 73))  // EX_CANTCREAT
+            default: try fail(UserError(description: error.description, exitCode: 65))  // EX_DATAERR
+            }
         } catch let error as ExitCode {
             throw error
         } catch is CancellationError {

@@ -1,1 +1,0 @@
-// The import module: see the files beside this one.
