@@ -63,6 +63,10 @@ public struct CustomerImporter: Sendable {
                 phone = coalesce(EXCLUDED.phone, c.phone),
                 push_token = coalesce(EXCLUDED.push_token, c.push_token),
                 stage = coalesce(EXCLUDED.stage, c.stage),
+                -- An import that moves a customer to another stage starts the stage's clock, as a transition does:
+                -- event rules read only what happened after it.
+                stage_changed_at = CASE WHEN EXCLUDED.stage IS DISTINCT FROM c.stage AND EXCLUDED.stage IS NOT NULL
+                                        THEN now() ELSE c.stage_changed_at END,
                 persona = coalesce(EXCLUDED.persona, c.persona),
                 attributes = c.attributes || EXCLUDED.attributes,
                 last_seen_at = greatest(c.last_seen_at, EXCLUDED.last_seen_at),

@@ -6,7 +6,7 @@ import Postgres
 /// transaction; `list`, `show`, `pause`, `resume` and `archive` manage them; `load` and `loadActive` give the
 /// scheduler the campaigns parsed from their stored definition.
 public struct CampaignStore: Sendable {
-    let connection: PostgresConnection
+    public let connection: PostgresConnection
 
     public init(connection: PostgresConnection) {
         self.connection = connection

@@ -9,7 +9,7 @@ import Postgres
 struct CampaignCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "campaign", abstract: "Apply campaign files and manage stored campaigns.",
-        subcommands: [Apply.self, List.self, Show.self, Pause.self, Resume.self, Archive.self])
+        subcommands: [Apply.self, List.self, Show.self, Pause.self, Resume.self, Archive.self, Launch.self])
 
     /// Runs `body` with a campaign store on a fresh connection, reporting errors the CLI way.
     static func withStore(_ name: String, _ body: (CampaignStore) async throws -> Void) async throws {
@@ -142,6 +142,27 @@ struct CampaignCommand: AsyncParsableCommand {
         func run() async throws {
             try await CampaignCommand.withStore("archive") { store in
                 print("campaign \(key) is now \(try await store.archive(key: key).rawValue)")
+            }
+        }
+    }
+}
+
+extension CampaignCommand {
+    struct Launch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Launch an ad hoc campaign now; the scheduler's leader enqueues it on its next tick.",
+            discussion: "Sends still deferred (quiet hours) when the campaign expires are cancelled.")
+        @Argument(help: "The campaign's key.") var key: String
+
+        func run() async throws {
+            try await CampaignCommand.withStore("launch") { store in
+                let number: Int
+                do {
+                    number = try await Launcher().launch(key: key, at: Date(), on: store.connection)
+                } catch let problem as Launcher.Problem {
+                    throw UserError(description: problem.description.prefix(1).uppercased() + problem.description.dropFirst() + ".", exitCode: 65)
+                }
+                print("campaign \(key) launched (launch \(number)); the scheduler enqueues it on its next tick")
             }
         }
     }
