@@ -15,7 +15,7 @@ ALTER TABLE customers ADD CONSTRAINT customers_timezone_known
 
 -- Campaign fields the scheduler reads on every pass; the rest of the file stays in definition.
 ALTER TABLE campaigns
-    ADD COLUMN salt text,                          -- holdout hashing: fixed when the campaign is first applied
+    ADD COLUMN salt text,                          -- holdout hashing, fixed when first applied; null: the key
     ADD COLUMN offer_family text,                  -- cooldowns hold across a family; null means the campaign alone
     ADD COLUMN transactional boolean NOT NULL DEFAULT false,  -- skips caps, quiet hours and holdouts
     ADD COLUMN source_sha256 text,                 -- of the applied file, so `apply` of the same file is a no-op
@@ -23,8 +23,6 @@ ALTER TABLE campaigns
     ADD COLUMN last_run_at timestamptz,
     ADD COLUMN launches integer NOT NULL DEFAULT 0,  -- ad hoc: how many times it was launched (the occasion)
     ADD COLUMN launched_at timestamptz;             -- ad hoc: the last launch; the scheduler enqueues it once
-UPDATE campaigns SET salt = key WHERE salt IS NULL;
-ALTER TABLE campaigns ALTER COLUMN salt SET NOT NULL;
 
 -- A job may stop being relevant (a trigger's window, an ad hoc campaign's expiry): past expires_at the claim
 -- records it as suppressed with reason 'expired' instead of delivering it.

@@ -51,7 +51,8 @@ start)
     fi
     opts="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$sock -c max_connections=200"
     if [ "$fast" = "--fast" ]; then
-        opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        # Test suites run in parallel, each with its own databases, connections and ciclo processes.
+        opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=600"
     fi
     if ! as_server_user "$BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
         as_server_user "$BIN/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -o "$opts" -w -t 60 start >/dev/null \

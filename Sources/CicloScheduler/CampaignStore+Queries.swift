@@ -88,7 +88,7 @@ extension CampaignStore {
             nextRunAt: try row.decode(at: 6), updatedAt: try row.decode(at: 7))
     }
 
-    static let storedColumns = "id, key, status, salt, next_run_at, last_run_at, launches, updated_at, definition"
+    static let storedColumns = "id, key, status, coalesce(salt, key), next_run_at, last_run_at, launches, updated_at, definition"
     static let loadSQL = "SELECT \(storedColumns) FROM campaigns WHERE key = $1"
     static let activeSQL = "SELECT \(storedColumns) FROM campaigns WHERE status = 'active' ORDER BY priority DESC, id"
 

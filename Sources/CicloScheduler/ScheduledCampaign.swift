@@ -32,7 +32,7 @@ public struct ScheduledCampaign: Sendable {
 
     /// Active campaigns, with the position of their objective stage when the lifecycle tables know it.
     static let activeSQL = """
-        SELECT k.id, k.key, k.salt, k.definition::text, k.created_at, k.next_run_at, k.last_run_at, k.launches,
+        SELECT k.id, k.key, coalesce(k.salt, k.key), k.definition::text, k.created_at, k.next_run_at, k.last_run_at, k.launches,
                k.launched_at
         FROM campaigns k
         WHERE k.status = 'active'
