@@ -88,7 +88,7 @@ import Testing
         defer { Task { await db.drop() } }
         let simulator = Simulator(logger: Logger(label: "test"))
         let holdouts = HoldoutSets()
-        let rows = try await simulator.run(from: Self.start, days: Self.days, step: .seconds(3600), on: conn, inspect: { conn in
+        let rows = try await simulator.run(from: Self.start, days: Self.days, step: .seconds(7200), on: conn, inspect: { conn in
             try await Self.checkRules(on: conn)
             await holdouts.add(try await Self.holdoutSet(on: conn))
         })
