@@ -56,6 +56,10 @@ ALTER TABLE customers
     ADD COLUMN stage_changed_at timestamptz,
     ADD COLUMN last_scored_at   timestamptz;
 
+-- Inactivity rules find the customers of a stage last seen before a cutoff as one range of this index, not by
+-- reading the whole stage. last_seen_at changes only with a customer's new events, so the index costs little.
+CREATE INDEX customers_stage_seen ON customers (stage, last_seen_at);
+
 -- Every move: who, from where to where, by which rule, at the scheduler's (possibly simulated) clock. Append-only;
 -- no foreign keys to stages, so history outlives a stage's removal.
 CREATE TABLE stage_transitions (

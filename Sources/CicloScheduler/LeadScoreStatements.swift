@@ -45,9 +45,11 @@ struct LeadScoreStatements {
     /// events_customer_kind_time. $5 the scored kinds, $6 and $7 the window's received and occurred bounds.
     static let rescoreWindow = """
         WITH touched AS (
-            SELECT DISTINCT customer_id FROM events
-            WHERE kind = ANY($5::text[]) AND occurred_at <= $1::timestamptz
-              AND (received_at > $6::timestamptz OR occurred_at > $7::timestamptz)
+            SELECT customer_id FROM events
+            WHERE kind = ANY($5::text[]) AND received_at > $6::timestamptz AND occurred_at <= $1::timestamptz
+            UNION
+            SELECT customer_id FROM events
+            WHERE kind = ANY($5::text[]) AND occurred_at > $7::timestamptz AND occurred_at <= $1::timestamptz
         ), fresh AS (
             SELECT t.customer_id, round(sum(\(decayedPoints))::numeric, 6) AS score
             FROM touched t
@@ -55,7 +57,7 @@ struct LeadScoreStatements {
             JOIN lead_score_points p ON p.event_kind = e.kind
             GROUP BY t.customer_id
         )
-        """ + writeFresh
+        """ + writeFresh + "\nRETURNING c.id"
 
     /// Everyone from every event: customers with scored events, and those holding a score or status that no event
     /// supports any more (scoring changed or was removed).
@@ -85,15 +87,17 @@ struct LeadScoreStatements {
         )
         """ + writeFresh
 
-    /// Rescores the window's customers, or everyone; returns how many customers changed.
-    func rescore(now: Date, all: Bool, window: LifecycleRules.Window, on conn: PostgresConnection) async throws -> Int {
-        if all {
-            return try await conn.query(Self.rescoreAll, [now, halfLifeDays, mql, sql]).affectedRows
-        }
-        guard !kinds.isEmpty else { return 0 }
+    /// Rescores everyone; returns how many customers changed.
+    func rescoreAll(now: Date, on conn: PostgresConnection) async throws -> Int {
+        try await conn.query(Self.rescoreAll, [now, halfLifeDays, mql, sql]).affectedRows
+    }
+
+    /// Rescores the window's customers; returns the customers whose score or status changed.
+    func rescore(now: Date, window: LifecycleRules.Window, on conn: PostgresConnection) async throws -> [Int64] {
+        guard !kinds.isEmpty else { return [] }
         return try await conn.query(
             Self.rescoreWindow, [now, halfLifeDays, mql, sql, kinds, window.received, window.occurred]
-        ).affectedRows
+        ).map { try $0.decode(Int64.self, at: 0) }
     }
 
     /// The periodic decay refresh; returns how many customers it touched.

@@ -66,9 +66,11 @@ public struct LifecycleStore: Sendable {
     static let insertRules = """
         INSERT INTO lifecycle_transition_rules
             (position, name, from_stage, to_stage, trigger, event_kind, event_filter, inactive_days, min_score)
-        SELECT ord, name, from_stage, to_stage, trigger, event_kind, event_filter::jsonb, inactive_days, min_score::numeric
+        SELECT ord, name, from_stage, to_stage, trigger, event_kind, event_filter::jsonb, inactive_days,
+               min_score::numeric
         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int4[], $8::text[])
-            WITH ORDINALITY AS t(name, from_stage, to_stage, trigger, event_kind, event_filter, inactive_days, min_score, ord)
+            WITH ORDINALITY
+            AS t(name, from_stage, to_stage, trigger, event_kind, event_filter, inactive_days, min_score, ord)
         """
 
     static let insertPoints = """
@@ -146,9 +148,13 @@ public struct LifecycleStore: Sendable {
             var users: [String] = []
             if customers > 0 { users.append("\(customers) customer\(customers == 1 ? " is" : "s are") in it") }
             if !campaigns.isEmpty {
-                users.append("campaign\(campaigns.count == 1 ? "" : "s") \(campaigns.joined(separator: ", ")) serve\(campaigns.count == 1 ? "s" : "") it")
+                let one = campaigns.count == 1
+                users.append("campaign\(one ? "" : "s") \(campaigns.joined(separator: ", ")) serve\(one ? "s" : "") it")
             }
-            throw LifecycleStoreError(description: "The configuration drops stage \"\(key)\" but \(users.joined(separator: " and ")); keep the stage in the file, or move them to another stage first")
+            throw LifecycleStoreError(description: """
+                The configuration drops stage "\(key)" but \(users.joined(separator: " and ")); keep the stage in \
+                the file, or move them to another stage first
+                """)
         }
     }
 

@@ -111,8 +111,7 @@ struct LifecycleRulesTests {
             try await add(future, "page_view", now - day)  // not a scored kind
             let nobody = try await people.customer("s-none", stage: nil)
 
-            // Without overlap the window is exactly "received since the last tick", so untouched customers show.
-            let rules = LifecycleRules(receivedOverlap: 0)
+            let rules = LifecycleRules()
             let first = try await rules.apply(now: now, on: conn)
             #expect(first.fullPass)
             for (customer, status) in [(mql, "mql"), (sql, "sql"), (negative, nil), (future, nil), (nobody, nil)] {
@@ -151,9 +150,9 @@ struct LifecycleRulesTests {
             #expect(try await people.score(sql).status == "sql")
             #expect(try await people.score(future).status == "mql")
 
-            // The same clock again, with the default overlap re-reading recent events: nothing is written.
+            // The same clock again: nothing is written.
             let before = try await people.snapshot()
-            let again = try await LifecycleRules().apply(now: days, on: conn)
+            let again = try await rules.apply(now: days, on: conn)
             #expect(again.rescored == 0 && again.decayed == 0 && again.moved == 0)
             #expect(try await people.snapshot() == before)
         }
@@ -238,6 +237,34 @@ struct LifecycleRulesTests {
             let next = try await LifecycleRules().apply(now: now + 7200, on: conn)
             #expect(next.moves.first { $0.rule == "engaged" }?.count == 1)
             #expect(try await people.stage(visitor) == "nurture")
+        }
+    }
+
+    @Test("between sweeps, score rules see customers rescored now and those who entered the stage at the last tick")
+    func scoreRulesBetweenSweeps() async throws {
+        try await withMigratedDatabase { _, conn in
+            let people = try await configured(conn)
+            let now = Self.now, day = Self.day
+            let rules = LifecycleRules()
+            let riser = try await people.customer("w-riser", stage: "nurture", changed: now - 10 * day)
+            try await people.event(riser, "demo_request", at: now - day)
+            let entrant = try await people.customer("w-entrant", stage: "capture", changed: now - 10 * day)
+            try await people.event(entrant, "demo_request", at: now - 2 * day)
+            try await people.event(entrant, "demo_request", at: now - 2 * day)
+            #expect(try await rules.apply(now: now, on: conn).moved == 0)
+
+            try await people.event(riser, "demo_request", at: now + 600)
+            try await people.event(entrant, "download", at: now + 600)
+            let second = try await rules.apply(now: now + 3600, on: conn)
+            #expect(!second.fullPass && second.decayed == 0)
+            #expect(second.moves.filter { $0.count > 0 }.map(\.rule) == ["engaged", "sales_qualified"])
+            #expect(try await people.stage(riser) == "convert", "rescored above 50 by a new event")
+            #expect(try await people.stage(entrant) == "nurture", "moved once this tick")
+
+            let third = try await rules.apply(now: now + 7200, on: conn)
+            #expect(third.rescored == 0)
+            #expect(third.moves.filter { $0.count > 0 }.map(\.rule) == ["sales_qualified"])
+            #expect(try await people.stage(entrant) == "convert", "entered nurture at the last tick with a score of 50+")
         }
     }
 

@@ -60,7 +60,8 @@ extension LifecycleConfiguration {
     static func parseTransition(_ node: ConfigNode, stages: [Stage], scoring: LeadScoring?)
         throws(ConfigError) -> TransitionRule
     {
-        let fields = try node.mapping(allowing: ["name", "from", "to", "on_event", "inactive_days", "lead_score_at_least"])
+        let fields = try node.mapping(
+            allowing: ["name", "from", "to", "on_event", "inactive_days", "lead_score_at_least"])
         let nameNode = try fields.required("name")
         let name = try nameNode.name()
         try checkKey(name, at: nameNode, what: "transition name")
@@ -71,14 +72,17 @@ extension LifecycleConfiguration {
         let fromText = try fromNode.name()
         var from: String?
         if fromText != "any" {
-            guard stages.contains(where: { $0.key == fromText }) else { throw unknownStage(fromText, at: fromNode, stages) }
+            guard stages.contains(where: { $0.key == fromText }) else {
+                throw unknownStage(fromText, at: fromNode, stages)
+            }
             if fromText == to { throw fromNode.error("a rule must move customers to another stage than \"\(to)\"") }
             from = fromText
         }
         let triggers = ["on_event", "inactive_days", "lead_score_at_least"].filter { fields[$0] != nil }
         guard triggers.count == 1 else {
             let found = triggers.isEmpty ? "none" : triggers.joined(separator: " and ")
-            throw node.error("needs exactly one trigger of on_event, inactive_days and lead_score_at_least; found \(found)")
+            throw node.error(
+                "needs exactly one trigger of on_event, inactive_days and lead_score_at_least; found \(found)")
         }
         let trigger: TransitionRule.Trigger
         if let event = fields["on_event"] {
@@ -157,7 +161,9 @@ extension LifecycleConfiguration {
                 let perNode = try cap.required("per_days")
                 let max = try maxNode.int()
                 let per = try perNode.int()
-                if max < 1 { throw maxNode.error("must be at least 1 message, found \(max); leave the cap out for none") }
+                if max < 1 {
+                    throw maxNode.error("must be at least 1 message, found \(max); leave the cap out for none")
+                }
                 if per < 1 { throw perNode.error("must be at least 1 day, found \(per)") }
                 policy.cap = .init(max: max, perDays: per)
             }
@@ -166,7 +172,9 @@ extension LifecycleConfiguration {
                 let start = try timeOfDay(quiet.required("start"))
                 let endNode = try quiet.required("end")
                 let end = try timeOfDay(endNode)
-                if start == end { throw endNode.error("must differ from the start (\(start)); leave quiet_hours out for none") }
+                if start == end {
+                    throw endNode.error("must differ from the start (\(start)); leave quiet_hours out for none")
+                }
                 policy.quietHours = .init(start: start, end: end)
             }
             policies.append(policy)

@@ -8,8 +8,11 @@ extension LifecycleConfiguration {
             for stage in stages where stage.model == model {
                 lines.append("    - key: \(Self.key(stage.key))")
                 lines.append("      name: \(Self.quoted(stage.name))")
-                if let description = stage.description { lines.append("      description: \(Self.quoted(description))") }
-                lines.append("      objective: {kpi: \(Self.key(stage.objective.kpi)), target: \(Self.number(stage.objective.target))}")
+                if let description = stage.description {
+                    lines.append("      description: \(Self.quoted(description))")
+                }
+                let (kpi, target) = (Self.key(stage.objective.kpi), Self.number(stage.objective.target))
+                lines.append("      objective: {kpi: \(kpi), target: \(target)}")
             }
         }
         if !transitions.isEmpty {
@@ -37,7 +40,8 @@ extension LifecycleConfiguration {
                 lines.append("    \(Self.key(kind)): \(Self.number(scoring.points[kind]!))")
             }
             lines.append("  half_life_days: \(Self.number(scoring.halfLifeDays))")
-            lines.append("  thresholds: {mql: \(Self.number(scoring.mqlThreshold)), sql: \(Self.number(scoring.sqlThreshold))}")
+            let (mql, sql) = (Self.number(scoring.mqlThreshold), Self.number(scoring.sqlThreshold))
+            lines.append("  thresholds: {mql: \(mql), sql: \(sql)}")
         }
         if !attributes.types.isEmpty {
             lines.append("attributes:")
@@ -74,7 +78,9 @@ extension LifecycleConfiguration {
     static func key(_ text: String) -> String {
         let words: Set<String> = ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
         let plain = text.first.map { $0.isASCII && $0.isLetter } == true
-            && text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") }
+            && text.unicodeScalars.allSatisfy {
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-")
+            }
             && !words.contains(text.lowercased())
         return plain ? text : quoted(text)
     }
