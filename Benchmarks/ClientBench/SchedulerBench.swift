@@ -52,22 +52,23 @@ struct SchedulerBench: AsyncParsableCommand {
         VALUES ('bench-cycle', 'Benchmark cycle', 'recurring', 'email', 'active', 5, 'bench-cycle', $1::jsonb)
         ON CONFLICT (key) DO UPDATE SET definition = excluded.definition
         """
-    /// History that makes the cap and cooldown rules work: a third of the customers had a marketing email from
-    /// another campaign two days ago, and one in twenty got this campaign's offer family ten days ago.
+    /// History that makes the cap and cooldown rules work: a third of the customers had one marketing email from
+    /// another campaign lately, one in eleven had three (the cap's limit), and one in twenty got this campaign's
+    /// offer family ten days ago (inside the cooldown).
     static let resetSQL = """
         TRUNCATE send_jobs, send_decisions;
         UPDATE campaigns SET next_run_at = NULL, last_run_at = NULL;
         INSERT INTO send_decisions (campaign_id, customer_id, occasion, channel, outcome, variant, offer_family,
                                     marketing, due_at, decided_at, idempotency_key)
-        SELECT h.id, c.id, 1, 'email', 'queued', 'A', CASE WHEN c.id % 20 = 0 THEN 'bench' ELSE 'history' END, true,
-               timestamptz '2026-06-15T12:00:00Z' - CASE WHEN c.id % 20 = 0 THEN interval '10 days' ELSE interval '2 days' END,
-               timestamptz '2026-06-01T00:00:00Z', 'history:' || c.id
-        FROM customers c, campaigns h
-        WHERE h.key = 'history' AND (c.id % 3 = 0 OR c.id % 20 = 0);
-        VACUUM ANALYZE send_decisions;
-        VACUUM ANALYZE send_jobs;
-        CHECKPOINT;
+        SELECT h.id, c.id, n, 'email', 'queued', 'A', CASE WHEN c.id % 20 = 1 THEN 'bench' ELSE 'history' END, true,
+               timestamptz '2026-06-15T12:00:00Z' - CASE WHEN c.id % 20 = 1 THEN interval '10 days' ELSE n * interval '1 day' END,
+               timestamptz '2026-06-01T00:00:00Z', 'history:' || c.id || ':' || n
+        FROM customers c, campaigns h, generate_series(1, 3) n
+        WHERE h.key = 'history'
+          AND n <= CASE WHEN c.id % 11 = 2 THEN 3 WHEN c.id % 3 = 0 OR c.id % 20 = 1 THEN 1 ELSE 0 END;
         """
+    /// VACUUM refuses to run inside the implicit transaction of a multi-statement script: one statement each.
+    static let settleSQL = ["VACUUM ANALYZE send_decisions", "VACUUM ANALYZE send_jobs", "VACUUM ANALYZE customers", "CHECKPOINT"]
     /// The reference: the same number of rows, with the same columns, straight into the queue.
     static let referenceSQL = """
         INSERT INTO send_jobs (idempotency_key, campaign_id, customer_id, channel, priority, run_at, payload)
@@ -95,13 +96,14 @@ struct SchedulerBench: AsyncParsableCommand {
                 var population = 0
                 for size in sizes {
                     FileHandle.standardError.write(Data("population \(size): generating\n".utf8))
-                    try await Population.generate(size, from: population + 1, now: Self.now, on: admin)
+                    try await Population.generate(size - population, from: population + 1, now: Self.now, on: admin)
                     population = size
-                    var best: (pass: Double, reference: Double) = (0, 0)
+                    var best: (pass: Double, process: Double, reference: Double) = (0, 0, 0)
                     var counts = ""
                     for round in 1...rounds {
                         FileHandle.standardError.write(Data("population \(size): round \(round)\n".utf8))
                         try await admin.executeScript(Self.resetSQL)
+                        for statement in Self.settleSQL { try await admin.executeScript(statement) }
                         let pass = try await SchedulerProcess.runOnce(
                             ciclo: cicloPath, now: Self.now, environment: target.toolEnvironment,
                             timeout: .seconds(timeLimit))
@@ -115,22 +117,31 @@ struct SchedulerBench: AsyncParsableCommand {
                             FROM (SELECT outcome, count(*) AS n FROM send_decisions d JOIN campaigns k ON k.id = d.campaign_id
                                   WHERE k.key = 'bench-cycle' GROUP BY outcome) t
                             """).scalar(String.self)
-                        best.pass = max(best.pass, Double(enqueued) / pass.seconds)
-                        try await admin.executeScript("TRUNCATE send_jobs; VACUUM ANALYZE send_jobs; CHECKPOINT;")
+                        let passSeconds = pass.passSeconds("bench-cycle") ?? pass.seconds
+                        best.pass = max(best.pass, Double(enqueued) / passSeconds)
+                        best.process = max(best.process, Double(enqueued) / pass.seconds)
+                        try await admin.executeScript("TRUNCATE send_jobs")
+                        for statement in Self.settleSQL { try await admin.executeScript(statement) }
                         let clock = ContinuousClock.now
                         let inserted = try await admin.query(Self.referenceSQL, [enqueued]).affectedRows
                         let seconds = (ContinuousClock.now - clock).seconds
                         best.reference = max(best.reference, Double(inserted) / seconds)
+                        FileHandle.standardError.write(Data(String(
+                            format: "  pass %d sends in %.2f s (process %.2f s, peak %.1f MiB); reference %d rows in %.2f s (%.0f/s)\n",
+                            enqueued, passSeconds, pass.seconds, pass.peakMegabytes, inserted, seconds,
+                            Double(inserted) / seconds).utf8))
                     }
                     table.section("recurring pass over \(size) customers (\(counts))")
-                    table.row("sends enqueued per second", client: best.pass, reference: best.reference)
+                    table.row("sends enqueued per second, the pass", client: best.pass, reference: best.reference)
+                    table.row("... the whole process (start, tick, exit)", client: best.process, reference: best.reference)
                 }
                 table.section("scheduler peak memory (MiB, ciclo scheduler --once)")
                 for (size, megabytes) in memory {
                     table.row("population \(size)", client: String(format: "%.1f", megabytes), reference: "")
                 }
                 print("ciclo-bench scheduler: \(target.description); \(ProcessInfo.processInfo.activeProcessorCount) cores")
-                print("pass = `ciclo scheduler --once` wall time, process start to exit, all rules on (segment, consent,")
+                print("pass = the campaign pass inside `ciclo scheduler --once` (its logged time; the process's wall time below it),")
+                print("all rules on (segment, consent,")
                 print("suppression, cooldown, 3-per-7-days cap with history, quiet hours in 11 zones, 2% global and 10%")
                 print("campaign holdout, rotation), writing the decision log and the queue; reference = plain INSERT ... SELECT")
                 print("of the same number of rows into send_jobs on the same server. Best of \(rounds) alternating round(s).")
@@ -155,6 +166,14 @@ enum SchedulerProcess {
         var seconds: Double
         var peakMegabytes: Double
         var stderr: String
+
+        /// The pass's own time, from the scheduler's log line `pass KEY (S s): ...`.
+        func passSeconds(_ key: String) -> Double? {
+            guard let line = stderr.split(separator: "\n").first(where: { $0.contains("pass \(key) (") }),
+                  let open = line.range(of: "pass \(key) (")?.upperBound,
+                  let close = line[open...].firstIndex(of: " ") else { return nil }
+            return Double(line[open..<close])
+        }
     }
 
     static func runOnce(ciclo: String, now: Date, environment: [String: String]?, timeout: Duration) async throws
@@ -164,10 +183,13 @@ enum SchedulerProcess {
         process.executableURL = URL(fileURLWithPath: ciclo)
         process.arguments = ["scheduler", "--once", "--now", ISO8601DateFormatter().string(from: now)]
         var env = environment ?? ProcessInfo.processInfo.environment
-        env["CICLO_LOG_LEVEL"] = "warning"
+        env["CICLO_LOG_LEVEL"] = "info"
         process.environment = env
-        let errors = Pipe()
-        process.standardError = errors
+        // Output goes to a file: a pipe nobody reads while the child runs could fill and stall it.
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("ciclo-scheduler-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
+        process.standardError = try FileHandle(forWritingTo: log)
         process.standardOutput = FileHandle.nullDevice
         let clock = ContinuousClock.now
         try process.run()
@@ -183,7 +205,7 @@ enum SchedulerProcess {
             try await Task.sleep(for: .milliseconds(20))
         }
         let seconds = (ContinuousClock.now - clock).seconds
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         return Result(status: process.terminationStatus, seconds: seconds, peakMegabytes: peak, stderr: stderr)
     }
 }

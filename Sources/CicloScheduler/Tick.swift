@@ -45,6 +45,7 @@ public struct Tick: Sendable {
         self.eventBatch = eventBatch
     }
 
+    static let jitOffSQL = "SELECT set_config('jit', 'off', false)"
     static let advanceScheduleSQL = "UPDATE campaigns SET next_run_at = $2, last_run_at = $3 WHERE id = $1"
     static let initScheduleSQL = "UPDATE campaigns SET next_run_at = $2 WHERE id = $1 AND next_run_at IS NULL"
     static let launchDoneSQL = "UPDATE campaigns SET last_run_at = $2 WHERE id = $1"
@@ -97,9 +98,13 @@ public struct Tick: Sendable {
         var reports: [PassReport] = []
         for scheduled in campaigns where scheduled.isLive(at: now) {
             let pass = Pass(scheduled: scheduled, now: now, policy: policy, segments: segments, mode: mode)
+            let started = ContinuousClock.now
             if let report = try await runPass(pass, simulation: &simulation, on: conn) {
                 reports.append(report)
-                logger.info("pass \(report.campaign): \(report.counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
+                let elapsed = ContinuousClock.now - started
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                let counts = report.counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                logger.info("pass \(report.campaign) (\(String(format: "%.3f", seconds)) s): \(counts.joined(separator: " "))")
             }
         }
         if case .live = mode {
@@ -225,6 +230,9 @@ public struct Tick: Sendable {
     func execute(_ statement: EligibilityStatement, on conn: PostgresConnection) async throws -> PassReport {
         let (sql, binds) = try statement.build()
         var report = PassReport(campaign: statement.campaign.key)
+        // The planner's cost for a pass over a large population triggers JIT compilation, which took ~0.7 s of a
+        // 250,000-customer pass and saves nothing here: the work is index probes and writes, not expressions.
+        try await conn.query(Self.jitOffSQL)
         for row in try await conn.query(sql, binds) {
             let count: Int = try row.decode(at: 1)
             if count > 0 { report.counts[try row.decode(at: 0), default: 0] += count }

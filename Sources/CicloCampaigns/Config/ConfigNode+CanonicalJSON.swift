@@ -28,8 +28,9 @@ extension ConfigNode {
         }
     }
 
-    /// A JSON string literal: quotes, backslashes and control characters escaped.
-    static func jsonString(_ text: String) -> String {
+    /// A JSON string literal: quotes, backslashes and control characters escaped. The one escaper every JSON
+    /// writer of the domain uses.
+    public static func jsonString(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
