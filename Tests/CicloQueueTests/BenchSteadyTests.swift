@@ -34,7 +34,12 @@ struct BenchSteadyTests {
                 "BENCH_INSTANCE_ID": "3",
             ])
         defer { run.stop() }
-        try await Task.sleep(for: .seconds(6))
+        // Samples come every second once the schema is in; migrating takes longer on a loaded machine (and grows
+        // with every migration), so wait for four rounds of samples rather than a fixed time.
+        let sampled = try await eventually(.seconds(40)) {
+            run.stdout.split(separator: "\n").count >= 1 + 4 * Self.metrics.count
+        }
+        #expect(sampled, "stdout: \(run.stdout.suffix(2000)) stderr: \(run.stderr.suffix(2000))")
         let signalled = ContinuousClock.now
         run.signal(SIGTERM)
         let status = await run.wait(timeout: .seconds(10))
