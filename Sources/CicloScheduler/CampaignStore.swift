@@ -46,17 +46,9 @@ public struct CampaignStore: Sendable {
         public var version: Int
     }
 
-    /// The attribute catalogue segments are checked against.
-    static let catalogueSQL = "SELECT name, type FROM customer_attributes"
-
+    /// The attribute catalogue segments are checked against: the same read the scheduler and segments use.
     public func catalogue() async throws -> AttributeCatalogue {
-        var types: [String: AttributeCatalogue.AttributeType] = [:]
-        for row in try await connection.query(Self.catalogueSQL) {
-            let name = try row.decode(String.self, at: 0), type = try row.decode(String.self, at: 1)
-            // The table's CHECK keeps the types to the catalogue's.
-            types[name] = AttributeCatalogue.AttributeType(rawValue: type)
-        }
-        return AttributeCatalogue(types)
+        try await ScheduledCampaign.loadCatalogue(on: connection)
     }
 
     /// Validates every file, then applies them all in one transaction: on any error nothing is written. With
