@@ -12,16 +12,16 @@ struct EventPartitionImportTests {
     func reimportAcrossPartitions() async throws {
         try await ImportFixture.with { fixture in
             _ = try await fixture.customers(try fixture.file("customers.csv", "external_id\nc1\nc2"))
-            // Now, last month (a partition each), 2015 (before every partition: DEFAULT) and an id repeated at
-            // another time, which stays one event.
+            // Now and next month (a partition each: a fresh database has this month and three ahead), and 2015
+            // (before every partition: DEFAULT).
             let now = Date()
-            let lastMonth = now.addingTimeInterval(-32 * 86_400)
+            let nextMonth = now.addingTimeInterval(35 * 86_400)
             let iso = ISO8601DateFormatter()
             let path = try fixture.file(
                 "events.jsonl",
                 """
                 {"customer": "c1", "kind": "login", "time": "\(iso.string(from: now))", "id": "e-now"}
-                {"customer": "c2", "kind": "purchase", "time": "\(iso.string(from: lastMonth))", "payload": {"amount": 5}}
+                {"customer": "c2", "kind": "purchase", "time": "\(iso.string(from: nextMonth))", "payload": {"amount": 5}}
                 {"customer": "c1", "kind": "login", "time": "2015-06-01T12:00:00Z", "id": "e-2015"}
                 {"customer": "c2", "kind": "login", "time": "2015-06-01T12:00:00Z"}
                 """)
