@@ -47,6 +47,37 @@ struct PartitionMaintenanceTests {
         await fixture.finish()
     }
 
+    @Test("after months without maintenance, the missing months since the newest partition are created too")
+    func fillsTheGapSinceTheNewestPartition() async throws {
+        let fixture = try await PartitionFixture.fresh()
+        try await fixture.conn.query("INSERT INTO customers (external_id) VALUES ('c1')")
+        // As if maintenance last ran three months ago: events' newest month is three months back, nothing after.
+        for month in 0...3 {
+            try await fixture.conn.query("DROP TABLE \(PartitionFixture.monthPartition("events", monthsFromNow: month))")
+        }
+        try await fixture.conn.query("""
+            CREATE TABLE \(PartitionFixture.monthPartition("events", monthsFromNow: -3)) PARTITION OF events
+            FOR VALUES FROM (date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '3 months')
+                       TO (date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '2 months')
+            """)
+        try await fixture.insertRows(at: "now() - interval '40 days'", tag: "gap")
+        try await fixture.insertRows(at: "now()", tag: "today")
+        #expect(try await fixture.partitions(of: "events") == ["gap": "events_default", "today": "events_default"])
+
+        let events = PartitionedTable(name: "events", key: "occurred_at")
+        let report = try await PartitionMaintenance(options: .init(monthsAhead: 1), tables: [events]).run(on: fixture.conn)
+
+        let created = report.steps.compactMap { step -> String? in
+            if case .created(_, let partition, _, _, _) = step { return partition } else { return nil }
+        }
+        #expect(created == (-2...1).map { PartitionFixture.monthPartition("events", monthsFromNow: $0) }, "\(report.lines)")
+        #expect(try await fixture.partitions(of: "events") == [
+            "gap": PartitionFixture.monthPartition("events", days: -40),
+            "today": PartitionFixture.monthPartition("events", monthsFromNow: 0),
+        ])
+        await fixture.finish()
+    }
+
     @Test("drops whole months older than the retention, keeps younger ones, the DEFAULT partition and other tables")
     func dropsExpiredMonths() async throws {
         let fixture = try await PartitionFixture.beforePartitioning()
