@@ -19,17 +19,20 @@
 --   source id hashes the occurred_at anyway; a source's own id is one event at one time.
 -- Nothing references these tables by foreign key, so no key elsewhere has to change.
 
--- Creates the monthly partitions of `parent` for every month from the oldest row of `source` (at most 36 months
--- back) to 3 months ahead of now. Older rows and rows further ahead go to the DEFAULT partition. A temporary
--- function: it lives only as long as this migration's session.
-CREATE FUNCTION pg_temp.ciclo_month_partitions(parent text, source text, key text) RETURNS void
+-- Fills the partitioned table `parent` from `parent`_unpartitioned and drops the old table: a DEFAULT partition, a
+-- partition per month from the oldest row (at most 36 months back) to 3 months ahead of now, every row copied with
+-- its id (the columns were created in the old table's order), and the identity sequence set to where the old one
+-- stood, so no id is ever handed out twice. A temporary function: it lives only as long as this migration's session.
+CREATE FUNCTION pg_temp.ciclo_fill_partitions(parent text, key text) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
+    old text := parent || '_unpartitioned';
     this_month timestamp := date_trunc('month', now() AT TIME ZONE 'UTC');
     oldest timestamptz;
     month timestamp;
 BEGIN
-    EXECUTE format('SELECT min(%I) FROM %I', key, source) INTO oldest;
+    EXECUTE format('CREATE TABLE %I PARTITION OF %I DEFAULT', parent || '_default', parent);
+    EXECUTE format('SELECT min(%I) FROM %I', key, old) INTO oldest;
     FOR month IN
         SELECT generate_series(
             greatest(least(date_trunc('month', coalesce(oldest, now()) AT TIME ZONE 'UTC'), this_month),
@@ -40,6 +43,9 @@ BEGIN
                        parent || '_p' || to_char(month, 'YYYY_MM'), parent,
                        month AT TIME ZONE 'UTC', (month + interval '1 month') AT TIME ZONE 'UTC');
     END LOOP;
+    EXECUTE format('INSERT INTO %I OVERRIDING SYSTEM VALUE SELECT * FROM %I', parent, old);
+    EXECUTE format('SELECT setval(%L, last_value, is_called) FROM %I', parent || '_id_seq', old || '_id_seq');
+    EXECUTE format('DROP TABLE %I', old);
 END;
 $$;
 
@@ -63,15 +69,7 @@ CREATE TABLE deliveries (
     variant             text,
     finished_at         timestamptz NOT NULL DEFAULT now()
 ) PARTITION BY RANGE (finished_at);
-CREATE TABLE deliveries_default PARTITION OF deliveries DEFAULT;
-SELECT pg_temp.ciclo_month_partitions('deliveries', 'deliveries_unpartitioned', 'finished_at');
-
-INSERT INTO deliveries OVERRIDING SYSTEM VALUE
-SELECT id, job_id, idempotency_key, campaign_id, customer_id, channel, outcome, reason, attempts, errors,
-       provider_message_id, variant, finished_at
-FROM deliveries_unpartitioned;
-SELECT setval('deliveries_id_seq', last_value, is_called) FROM deliveries_unpartitioned_id_seq;
-DROP TABLE deliveries_unpartitioned;
+SELECT pg_temp.ciclo_fill_partitions('deliveries', 'finished_at');
 
 ALTER TABLE deliveries ADD PRIMARY KEY (id, finished_at);
 CREATE INDEX deliveries_key ON deliveries (idempotency_key);
@@ -95,14 +93,7 @@ CREATE TABLE responses (
     occurred_at       timestamptz NOT NULL,
     received_at       timestamptz NOT NULL DEFAULT now()
 ) PARTITION BY RANGE (occurred_at);
-CREATE TABLE responses_default PARTITION OF responses DEFAULT;
-SELECT pg_temp.ciclo_month_partitions('responses', 'responses_unpartitioned', 'occurred_at');
-
-INSERT INTO responses OVERRIDING SYSTEM VALUE
-SELECT id, idempotency_key, customer_id, campaign_id, kind, provider_event_id, data, occurred_at, received_at
-FROM responses_unpartitioned;
-SELECT setval('responses_id_seq', last_value, is_called) FROM responses_unpartitioned_id_seq;
-DROP TABLE responses_unpartitioned;
+SELECT pg_temp.ciclo_fill_partitions('responses', 'occurred_at');
 
 ALTER TABLE responses ADD PRIMARY KEY (id, occurred_at);
 CREATE INDEX responses_key ON responses (idempotency_key);
@@ -122,14 +113,7 @@ CREATE TABLE events (
     received_at timestamptz NOT NULL DEFAULT now(),
     source_id   text
 ) PARTITION BY RANGE (occurred_at);
-CREATE TABLE events_default PARTITION OF events DEFAULT;
-SELECT pg_temp.ciclo_month_partitions('events', 'events_unpartitioned', 'occurred_at');
-
-INSERT INTO events OVERRIDING SYSTEM VALUE
-SELECT id, customer_id, kind, payload, occurred_at, received_at, source_id
-FROM events_unpartitioned;
-SELECT setval('events_id_seq', last_value, is_called) FROM events_unpartitioned_id_seq;
-DROP TABLE events_unpartitioned;
+SELECT pg_temp.ciclo_fill_partitions('events', 'occurred_at');
 
 -- The scheduler's event cursors read events by id (Tick.swift): each partition's primary key index serves them.
 ALTER TABLE events ADD PRIMARY KEY (id, occurred_at);
@@ -146,4 +130,4 @@ ANALYZE deliveries;
 ANALYZE responses;
 ANALYZE events;
 
-DROP FUNCTION pg_temp.ciclo_month_partitions(text, text, text);
+DROP FUNCTION pg_temp.ciclo_fill_partitions(text, text);

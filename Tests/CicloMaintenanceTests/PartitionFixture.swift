@@ -20,7 +20,7 @@ struct PartitionFixture {
         return PartitionFixture(db: db, conn: try await db.connect())
     }
 
-    /// A database migrated up to 0010 only, with `seed` applied.
+    /// A database migrated up to 0010 only.
     static func beforePartitioning() async throws -> PartitionFixture {
         let scratch = try ScratchSchema()
         defer { scratch.remove() }
@@ -33,6 +33,14 @@ struct PartitionFixture {
         _ = try await Migrator(connection: conn, logger: MigrationDatabase.logger)
             .migrate(try MigrationLoader.load(from: scratch.directory))
         return PartitionFixture(db: db, conn: conn)
+    }
+
+    /// Seeded before 0011, then migrated to the end: months from 36 back to 3 ahead, rows in DEFAULT.
+    static func migratedWithRows() async throws -> PartitionFixture {
+        let fixture = try await beforePartitioning()
+        try await fixture.seed()
+        try await fixture.migrateAll()
+        return fixture
     }
 
     /// Applies every migration in schema/.

@@ -80,9 +80,7 @@ struct PartitionMaintenanceTests {
 
     @Test("drops whole months older than the retention, keeps younger ones, the DEFAULT partition and other tables")
     func dropsExpiredMonths() async throws {
-        let fixture = try await PartitionFixture.beforePartitioning()
-        try await fixture.seed()
-        try await fixture.migrateAll()
+        let fixture = try await PartitionFixture.migratedWithRows()
         try await fixture.conn.query("INSERT INTO settings (key, value) VALUES ('unrelated', '1')")
         let others = try await Self.otherTables(fixture.conn)
 
@@ -113,9 +111,7 @@ struct PartitionMaintenanceTests {
 
     @Test("a dry run reports the moves and drops and changes nothing")
     func dryRunChangesNothing() async throws {
-        let fixture = try await PartitionFixture.beforePartitioning()
-        try await fixture.seed()
-        try await fixture.migrateAll()
+        let fixture = try await PartitionFixture.migratedWithRows()
         let before = try await fixture.layout()
         let options = MaintenanceOptions(monthsAhead: 7, retentionDays: 60, dryRun: true)
 
