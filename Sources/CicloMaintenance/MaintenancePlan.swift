@@ -52,7 +52,7 @@ enum MaintenancePlan {
     /// Every action for the tables $1 (partition keys $2): the months from the first one missing after the newest
     /// partition (or from this month) to $3 months ahead that no partition covers yet, unless they end before the
     /// cutoff $4; and every partition that ends at or before the cutoff. A partition's bounds are read back from
-    /// pg_get_expr, whose text the session writes in UTC and ISO style (see `sessionSQL`). Partitions bounded by
+    /// pg_get_expr, whose text the transaction writes in UTC and ISO style (see `sessionSQL`). Partitions bounded by
     /// MINVALUE or MAXVALUE, and the DEFAULT partition, are never dropped. Months are UTC calendar months.
     static let planSQL = """
         WITH parent AS (
@@ -94,9 +94,9 @@ enum MaintenancePlan {
         ORDER BY parent.ord, a.kind, a.lo
         """
 
-    /// Bounds are written and read back as text: fix the zone and style so they round-trip whatever the role's
-    /// defaults are.
-    static let sessionSQL = "SELECT set_config('TimeZone', 'UTC', false), set_config('DateStyle', 'ISO, YMD', false)"
+    /// Bounds and the cutoff are written and read back as text: fix the zone and style for the planning transaction
+    /// (only: the caller's session keeps its own) so they round-trip whatever the role's defaults are.
+    static let sessionSQL = "SELECT set_config('TimeZone', 'UTC', true), set_config('DateStyle', 'ISO, YMD', true)"
 
     static func actions(
         for tables: [PartitionedTable], monthsAhead: Int, cutoff: String?, on conn: PostgresConnection

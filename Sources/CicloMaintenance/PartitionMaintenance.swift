@@ -29,7 +29,6 @@ public struct PartitionMaintenance: Sendable {
     /// Runs the maintenance and reports what it did (or, in a dry run, what it would do).
     public func run(on conn: PostgresConnection) async throws -> MaintenanceReport {
         try options.validate()
-        try await conn.query(MaintenancePlan.sessionSQL)
         try await conn.query(Self.lockSQL, [Self.lockKey])
         do {
             let report = try await runLocked(on: conn)
@@ -53,11 +52,16 @@ public struct PartitionMaintenance: Sendable {
         } else {
             retention = .none
         }
-        var cutoff: String?
-        if let days = retention.days { cutoff = try await conn.query(Self.cutoffSQL, [days]).scalar(String.self) }
+        let (tables, monthsAhead) = (self.tables, options.monthsAhead)
+        let (cutoff, actions) = try await conn.withTransaction { conn in
+            try await conn.query(MaintenancePlan.sessionSQL)
+            var cutoff: String?
+            if let days = retention.days { cutoff = try await conn.query(Self.cutoffSQL, [days]).scalar(String.self) }
+            let actions = try await MaintenancePlan.actions(
+                for: tables, monthsAhead: monthsAhead, cutoff: cutoff, on: conn)
+            return (cutoff, actions)
+        }
         var report = MaintenanceReport(dryRun: options.dryRun, retention: retention, cutoff: cutoff)
-        let actions = try await MaintenancePlan.actions(
-            for: tables, monthsAhead: options.monthsAhead, cutoff: cutoff, on: conn)
         for action in actions where action.kind == .create {
             let moved = options.dryRun ? try await countDefault(action, on: conn) : try await create(action, on: conn)
             report.steps.append(.created(table: action.table, partition: action.partition, from: action.from,

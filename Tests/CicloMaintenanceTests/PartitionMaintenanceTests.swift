@@ -11,6 +11,8 @@ struct PartitionMaintenanceTests {
     @Test("creates the months ahead, moving the DEFAULT partition's rows for them; a second run does nothing")
     func createsAheadAndMovesDefaultRows() async throws {
         let fixture = try await PartitionFixture.fresh()
+        // A session zone other than UTC: months are UTC months all the same, and the session keeps its zone.
+        try await fixture.conn.query("SET TimeZone = 'Asia/Kolkata'")
         try await fixture.conn.query("INSERT INTO customers (external_id) VALUES ('c1')")
         // 160 days ahead has no partition yet (the migration makes 3 months ahead): the row lands in DEFAULT.
         try await fixture.insertRows(at: "now() + interval '160 days'", tag: "future")
@@ -40,6 +42,12 @@ struct PartitionMaintenanceTests {
             #expect(try await fixture.conn.query("SELECT id FROM \(table)").scalar(Int.self) == ids[table],
                     "\(table): the moved row keeps its id")
         }
+
+        #expect(try await fixture.conn.query("SHOW TimeZone").scalar(String.self) == "Asia/Kolkata")
+        let bounds = try await fixture.conn.query(
+            "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = $1",
+            [PartitionFixture.monthPartition("events", monthsFromNow: 7)]).scalar(String.self)
+        #expect(bounds.hasPrefix("FOR VALUES FROM ('") && bounds.contains(" 05:30:00+05:30') TO ('"), "\(bounds)")
 
         let again = try await PartitionMaintenance(options: .init(monthsAhead: 7)).run(on: fixture.conn)
         #expect(again.steps.isEmpty)
