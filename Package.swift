@@ -121,6 +121,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Partition upkeep for the raw tables: months created ahead, months past the retention dropped.
+        .target(
+            name: "CicloMaintenance",
+            dependencies: ["Postgres"],
+            swiftSettings: strict
+        ),
         // Load generators behind `ciclo bench ...`: steady producer-plus-consumer runs for side-by-side comparisons.
         .target(
             name: "CicloBench",
@@ -136,7 +142,7 @@ let package = Package(
             name: "ciclo",
             dependencies: [
                 "Postgres", "CicloSchema", "CicloQueue", "CicloWorker", "CicloBench", "CicloDelivery",
-                "CicloCampaigns", "CicloImport", "CicloScheduler",
+                "CicloCampaigns", "CicloImport", "CicloScheduler", "CicloMaintenance",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -190,6 +196,11 @@ let package = Package(
         ),
         .testTarget(
             name: "CicloSchemaTests", dependencies: ["CicloSchema", "Postgres", "CicloTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CicloMaintenanceTests",
+            dependencies: ["CicloMaintenance", "CicloSchema", "Postgres", "CicloTestSupport"],
+            swiftSettings: strict
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -33,23 +33,30 @@ public struct EventImporter: Sendable {
 
     /// The derived source id hashes the customer, the kind, the instant in UTC and the payload's jsonb text, which
     /// PostgreSQL writes canonically (keys sorted, spacing fixed): the same event always hashes the same, however
-    /// its JSON was spelled. Computed here rather than in Swift so it stays one set-based statement. Rows go in
-    /// source_id order (so concurrent imports of overlapping files wait on each other in one order and cannot
-    /// deadlock), then line order, so the first line of a repeated id is the one stored.
+    /// its JSON was spelled. Computed here rather than in Swift so it stays one set-based statement.
+    ///
+    /// events is partitioned by occurred_at, so its unique index is (source_id, occurred_at) (schema 0011). A
+    /// source id is still stored once whatever its time: DISTINCT ON keeps the first line of an id repeated in the
+    /// file, and NOT EXISTS skips an id already stored at another time (a probe of events_source_id's leading
+    /// column in each partition). ON CONFLICT covers a concurrent import of the same event. Rows go in source_id
+    /// order, so concurrent imports of overlapping files wait on each other in one order and cannot deadlock.
     static let insertSQL = """
         WITH inserted AS (
             INSERT INTO events (customer_id, kind, payload, occurred_at, source_id)
             SELECT customer_id, kind, payload, occurred_at, source_id
-            FROM (SELECT s.line, c.id AS customer_id, s.kind, s.payload, s.occurred_at,
-                         coalesce(s.source_id, 'sha256:' || encode(sha256(convert_to(jsonb_build_array(
-                             s.customer, s.kind,
-                             to_char(s.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-                             s.payload)::text, 'UTF8')), 'hex')) AS source_id
-                  FROM import_events s
-                  JOIN customers c ON c.external_id = s.customer
-                  WHERE s.reason IS NULL) e
-            ORDER BY source_id, line
-            ON CONFLICT (source_id) DO NOTHING
+            FROM (SELECT DISTINCT ON (source_id) customer_id, kind, payload, occurred_at, source_id
+                  FROM (SELECT s.line, c.id AS customer_id, s.kind, s.payload, s.occurred_at,
+                               coalesce(s.source_id, 'sha256:' || encode(sha256(convert_to(jsonb_build_array(
+                                   s.customer, s.kind,
+                                   to_char(s.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                                   s.payload)::text, 'UTF8')), 'hex')) AS source_id
+                        FROM import_events s
+                        JOIN customers c ON c.external_id = s.customer
+                        WHERE s.reason IS NULL) staged
+                  ORDER BY source_id, line) e
+            WHERE NOT EXISTS (SELECT FROM events x WHERE x.source_id = e.source_id)
+            ORDER BY source_id
+            ON CONFLICT (source_id, occurred_at) DO NOTHING
             RETURNING 1
         )
         SELECT count(*) FROM inserted

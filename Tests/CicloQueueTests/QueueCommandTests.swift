@@ -154,8 +154,17 @@ struct QueueDepthPlanTests {
         try await conn.executeScript("ANALYZE deliveries")
         let plan = try await conn.query("EXPLAIN (FORMAT TEXT) " + QueueDepth.summarySQL)
             .map { try $0.decode(String.self, at: 0) }.joined(separator: "\n")
-        #expect(plan.contains("deliveries_finished"), "plan:\n\(plan)")
-        #expect(!plan.contains("Seq Scan on deliveries"), "plan:\n\(plan)")
+        // deliveries is partitioned by month (schema 0011). The partitions that hold the history (DEFAULT here: a
+        // fresh database has no partition for last month) are read through their finished_at index; an empty
+        // partition may be planned as a sequential scan, which reads nothing.
+        let holding = try await conn.query("SELECT DISTINCT tableoid::regclass::text FROM deliveries")
+            .map { try $0.decode(String.self, at: 0) }
+        #expect(!holding.isEmpty)
+        for partition in holding {
+            let reads = plan.split(separator: "\n").filter { $0.contains(" on \(partition) ") }
+            #expect(!reads.isEmpty && reads.allSatisfy { $0.contains("Index") && $0.contains("finished_at") },
+                    "\(partition) by its finished_at index; plan:\n\(plan)")
+        }
         await conn.close()
         await db.drop()
     }
