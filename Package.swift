@@ -190,6 +190,9 @@ let package = Package(
         ),
         .testTarget(
             name: "CicloSchemaTests", dependencies: ["CicloSchema", "Postgres", "CicloTestSupport"], swiftSettings: strict),
+        // Database roles, TLS to PostgreSQL and secrets in logs: deploy/README.md's promises, against real servers.
+        .testTarget(
+            name: "CicloDeployTests", dependencies: ["CicloQueue", "Postgres", "CicloTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )
