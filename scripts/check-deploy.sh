@@ -34,6 +34,20 @@ else
     failed=1
 fi
 
+step "systemd-analyze security (offline)"
+# The exposure score systemd gives the hardening (0 is locked down, 10 is none); more than 2.0 fails. The threshold
+# is in tenths.
+services=(ciclo-migrate.service ciclo-scheduler.service ciclo-worker@1.service ciclo-reporter.service
+          ciclo-maintenance.service)
+if scores=$(cd "$tmp" && SYSTEMD_UNIT_PATH="$tmp:" systemd-analyze security --offline=true --threshold=20 \
+        "${services[@]}" 2>&1); then
+    echo "$scores" | grep 'Overall exposure' | sed 's/^.*for /ok    /'
+else
+    echo "$scores" | grep -E 'Overall exposure|✗' | head -40
+    echo "FAIL  systemd-analyze security: an exposure above 2.0"
+    failed=1
+fi
+
 step "hadolint deploy/Dockerfile"
 if hadolint "$root/deploy/Dockerfile"; then echo "ok    deploy/Dockerfile"; else echo "FAIL  hadolint"; failed=1; fi
 

@@ -1,3 +1,4 @@
+import CicloQueue
 import CicloTestSupport
 import Foundation
 import Postgres
@@ -14,6 +15,40 @@ struct OtherRolesTests {
          "recurring": {"schedule": {"every": "1d"}, "cooldown_days": 21},
          "variants": [{"name": "A", "templates": {"en": {"subject": "A", "html": "<p>A</p>"}}}]}
         """
+
+    /// The query of the KEDA trigger in deploy/kubernetes/worker-scaledobject.yaml, as KEDA will run it.
+    static func kedaQuery() throws -> String {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("deploy/kubernetes/worker-scaledobject.yaml")
+        let line = try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
+            .first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("query:") }
+        guard let line, let open = line.firstIndex(of: "\""), let close = line.lastIndex(of: "\""), open < close else {
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: file.path])
+        }
+        return String(line[line.index(after: open)..<close])
+    }
+
+    @Test("the KEDA query, run as ciclo_analyst, counts the due and unclaimed jobs: ciclo queue depth's due_now")
+    func kedaQueueDepth() async throws {
+        try await RoleFixture.with { f in
+            let ids = try await Seed.customers(10, on: f.owner)
+            try await Seed.jobs(for: ids, on: f.owner)
+            // Three scheduled for later, two claimed by a worker: five are due and waiting.
+            try await f.owner.query("""
+                UPDATE send_jobs SET run_at = now() + interval '1 hour' WHERE customer_id = ANY($1::int8[])
+                """, [Array(ids.prefix(3))])
+            try await f.owner.query("""
+                UPDATE send_jobs SET state = 'running', lease_owner = 'w', lease_expires_at = now() + interval '1 minute'
+                WHERE customer_id = ANY($1::int8[])
+                """, [Array(ids.suffix(2))])
+            let conn = try await f.connect(try await f.login(in: "ciclo_analyst"))
+            defer { Task { await conn.close() } }
+            let keda = try await conn.query(try Self.kedaQuery()).scalar(Int.self)
+            let depth = try await QueueDepth.read(grouping: .channel, on: f.owner)
+            #expect(keda == 5)
+            #expect(keda == depth.dueNow)
+        }
+    }
 
     @Test("a login in ciclo_scheduler runs a real scheduler tick: lifecycle rules, decisions and jobs")
     func schedulerTickAsSchedulerRole() async throws {

@@ -9,7 +9,7 @@ import Testing
 @Suite("Secrets stay out of logs", .serialized)
 struct SecretTests {
     /// Writes `url` to a private file and runs ciclo with only CICLO_DATABASE_URL_FILE pointing at it.
-    static func run(_ arguments: [String], urlFile url: String, seconds: Int = 60) async throws
+    static func run(_ arguments: [String], urlFile url: String, environment: [String: String] = [:]) async throws
         -> (status: Int32?, output: String)
     {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("db-url-\(UUID().uuidString)")
@@ -18,11 +18,11 @@ struct SecretTests {
         defer { try? FileManager.default.removeItem(at: file) }
         let run = try CicloRun(url: nil, arguments: arguments, extraEnvironment: [
             "CICLO_DATABASE_URL_FILE": file.path, "CICLO_LOG_LEVEL": "trace", "CICLO_TOKEN_SECRET": "not-the-db-secret-0123",
-        ])
+        ].merging(environment) { $1 })
         run.process.environment?["CICLO_DATABASE_URL"] = nil
         try run.process.run()
         defer { run.stop() }
-        let status = await run.wait(timeout: .seconds(seconds))
+        let status = await run.wait(timeout: .seconds(60))
         return (status, run.stdout + run.stderr)
     }
 
@@ -45,6 +45,27 @@ struct SecretTests {
             #expect(worker.status == 0, "\(worker.output.suffix(1500))")
             #expect(worker.output.contains("sent=20"), "\(worker.output.suffix(1500))")
             #expect(!worker.output.contains(cluster.password))
+
+            // The delivery secrets too, from files, with a worker that renders (so it builds its whole delivery
+            // configuration, which the service lifecycle logs at debug level).
+            let tokenSecret = "token-\(UUID().uuidString)", webhookSecret = "hook-\(UUID().uuidString)"
+            let secrets = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: secrets, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: secrets) }
+            try Data(tokenSecret.utf8).write(to: secrets.appendingPathComponent("token"))
+            try Data(webhookSecret.utf8).write(to: secrets.appendingPathComponent("hook"))
+            let rendering = try await Self.run(
+                ["worker", "--transport", "file", "--outbox", secrets.appendingPathComponent("outbox").path, "--drain"],
+                urlFile: good, environment: [
+                    "CICLO_TOKEN_SECRET_FILE": secrets.appendingPathComponent("token").path,
+                    "CICLO_WEBHOOK_URL": "https://hooks.example/ciclo",
+                    "CICLO_WEBHOOK_SECRET_FILE": secrets.appendingPathComponent("hook").path,
+                ])
+            #expect(rendering.status == 0, "\(rendering.output.suffix(1500))")
+            #expect(rendering.output.contains("DeliveryConfiguration"), "the configuration was logged, redacted")
+            for secret in [cluster.password, tokenSecret, webhookSecret] {
+                #expect(!rendering.output.contains(secret), "a secret leaked: \(rendering.output.suffix(3000))")
+            }
 
             let depth = try await Self.run(["queue", "depth"], urlFile: good)
             #expect(depth.status == 0, "\(depth.output.suffix(1500))")

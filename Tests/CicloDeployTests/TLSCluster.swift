@@ -31,37 +31,43 @@ struct TLSCluster {
         // Under root the server runs as postgres, which must reach its data directory.
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path)
         let password = "pw-\(UUID().uuidString)"
-        defer {
-            _ = try? run(["stop", directory.path], environment: [:])
-            try? FileManager.default.removeItem(at: directory)
-        }
         // The password reaches the script through its environment, never its arguments.
-        let (status, output) = try run(["start", directory.path], environment: ["PG_TLS_PASSWORD": password])
-        guard status == 0, let port = Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw StartFailure(description: "scripts/pg-tls.sh start failed (\(status)): \(output)")
+        var failure: Error?
+        do {
+            let (status, output) = try await run(["start", directory.path], environment: ["PG_TLS_PASSWORD": password])
+            guard status == 0, let port = Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                throw StartFailure(description: "scripts/pg-tls.sh start failed (\(status)): \(output)")
+            }
+            try await body(TLSCluster(directory: directory, port: port, password: password))
+        } catch {
+            failure = error
         }
-        try await body(TLSCluster(directory: directory, port: port, password: password))
+        _ = try? await run(["stop", directory.path], environment: [:])
+        try? FileManager.default.removeItem(at: directory)
+        if let failure { throw failure }
     }
 
     struct StartFailure: Error, CustomStringConvertible {
         var description: String
     }
 
-    private static func run(_ arguments: [String], environment: [String: String]) throws -> (Int32, String) {
+    private static func run(_ arguments: [String], environment: [String: String]) async throws -> (Int32, String) {
         let process = Process()
         process.executableURL = script
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
+        // Files, not pipes: the output is read once the script has exited, and nothing depends on when a pipe
+        // closes. (The server the script starts outlives it; pg-tls.sh starts it without inherited descriptors.)
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("pg-tls-\(UUID().uuidString).out")
         let errors = FileManager.default.temporaryDirectory.appendingPathComponent("pg-tls-\(UUID().uuidString).err")
-        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: errors) }
-        process.standardOutput = pipe
+        for file in [out, errors] { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
+        defer { for file in [out, errors] { try? FileManager.default.removeItem(at: file) } }
+        process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let output = String(decoding: data, as: UTF8.self)
+        // Polled, as CicloRun does, rather than blocking a thread of the cooperative pool in waitUntilExit().
+        while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        let output = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
         if process.terminationStatus != 0 {
             return (process.terminationStatus, output + ((try? String(contentsOf: errors, encoding: .utf8)) ?? ""))
         }
