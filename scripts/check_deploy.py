@@ -25,81 +25,79 @@ def check(ok, what):
 
 # KEDA v2 (keda.sh/v1alpha1), the fields these manifests may use; unknown fields are errors, as in strict mode.
 KEDA_STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
-KEDA_SCHEMAS = {
-    "ScaledObject": {
+
+
+def keda_resource(kind, spec):
+    """A keda.sh/v1alpha1 resource of `kind` whose spec follows `spec`."""
+    return {
         "type": "object",
         "required": ["apiVersion", "kind", "metadata", "spec"],
         "properties": {
             "apiVersion": {"const": "keda.sh/v1alpha1"},
-            "kind": {"const": "ScaledObject"},
+            "kind": {"const": kind},
             "metadata": {"type": "object", "required": ["name"]},
-            "spec": {
-                "type": "object",
-                "required": ["scaleTargetRef", "triggers"],
-                "additionalProperties": False,
-                "properties": {
-                    "scaleTargetRef": {
-                        "type": "object", "required": ["name"], "additionalProperties": False,
-                        "properties": {"name": {"type": "string"}, "kind": {"type": "string"},
-                                       "apiVersion": {"type": "string"}, "envSourceContainerName": {"type": "string"}},
-                    },
-                    "pollingInterval": {"type": "integer", "minimum": 1},
-                    "cooldownPeriod": {"type": "integer", "minimum": 0},
-                    "initialCooldownPeriod": {"type": "integer", "minimum": 0},
-                    "idleReplicaCount": {"type": "integer", "minimum": 0},
-                    "minReplicaCount": {"type": "integer", "minimum": 0},
-                    "maxReplicaCount": {"type": "integer", "minimum": 1},
-                    "fallback": {"type": "object"},
-                    "advanced": {
-                        "type": "object", "additionalProperties": False,
-                        "properties": {"restoreToOriginalReplicaCount": {"type": "boolean"},
-                                       "horizontalPodAutoscalerConfig": {"type": "object"},
-                                       "scalingModifiers": {"type": "object"}},
-                    },
-                    "triggers": {
-                        "type": "array", "minItems": 1,
-                        "items": {
-                            "type": "object", "required": ["type", "metadata"], "additionalProperties": False,
-                            "properties": {
-                                "type": {"type": "string"}, "name": {"type": "string"},
-                                "metricType": {"enum": ["AverageValue", "Value", "Utilization"]},
-                                "useCachedMetrics": {"type": "boolean"},
-                                "metadata": KEDA_STRING_MAP,
-                                "authenticationRef": {
-                                    "type": "object", "required": ["name"], "additionalProperties": False,
-                                    "properties": {"name": {"type": "string"},
-                                                   "kind": {"enum": ["TriggerAuthentication",
-                                                                     "ClusterTriggerAuthentication"]}},
-                                },
-                            },
+            "spec": spec,
+        },
+    }
+
+
+KEDA_SCHEMAS = {
+    "ScaledObject": keda_resource("ScaledObject", {
+        "type": "object",
+        "required": ["scaleTargetRef", "triggers"],
+        "additionalProperties": False,
+        "properties": {
+            "scaleTargetRef": {
+                "type": "object", "required": ["name"], "additionalProperties": False,
+                "properties": {"name": {"type": "string"}, "kind": {"type": "string"},
+                               "apiVersion": {"type": "string"}, "envSourceContainerName": {"type": "string"}},
+            },
+            "pollingInterval": {"type": "integer", "minimum": 1},
+            "cooldownPeriod": {"type": "integer", "minimum": 0},
+            "initialCooldownPeriod": {"type": "integer", "minimum": 0},
+            "idleReplicaCount": {"type": "integer", "minimum": 0},
+            "minReplicaCount": {"type": "integer", "minimum": 0},
+            "maxReplicaCount": {"type": "integer", "minimum": 1},
+            "fallback": {"type": "object"},
+            "advanced": {
+                "type": "object", "additionalProperties": False,
+                "properties": {"restoreToOriginalReplicaCount": {"type": "boolean"},
+                               "horizontalPodAutoscalerConfig": {"type": "object"},
+                               "scalingModifiers": {"type": "object"}},
+            },
+            "triggers": {
+                "type": "array", "minItems": 1,
+                "items": {
+                    "type": "object", "required": ["type", "metadata"], "additionalProperties": False,
+                    "properties": {
+                        "type": {"type": "string"}, "name": {"type": "string"},
+                        "metricType": {"enum": ["AverageValue", "Value", "Utilization"]},
+                        "useCachedMetrics": {"type": "boolean"},
+                        "metadata": KEDA_STRING_MAP,
+                        "authenticationRef": {
+                            "type": "object", "required": ["name"], "additionalProperties": False,
+                            "properties": {"name": {"type": "string"},
+                                           "kind": {"enum": ["TriggerAuthentication",
+                                                             "ClusterTriggerAuthentication"]}},
                         },
                     },
                 },
             },
         },
-    },
-    "TriggerAuthentication": {
-        "type": "object",
-        "required": ["apiVersion", "kind", "metadata", "spec"],
+    }),
+    "TriggerAuthentication": keda_resource("TriggerAuthentication", {
+        "type": "object", "additionalProperties": False,
         "properties": {
-            "apiVersion": {"const": "keda.sh/v1alpha1"},
-            "kind": {"const": "TriggerAuthentication"},
-            "metadata": {"type": "object", "required": ["name"]},
-            "spec": {
-                "type": "object", "additionalProperties": False,
-                "properties": {
-                    "secretTargetRef": {
-                        "type": "array",
-                        "items": {"type": "object", "required": ["parameter", "name", "key"],
-                                  "additionalProperties": False,
-                                  "properties": {"parameter": {"type": "string"}, "name": {"type": "string"},
-                                                 "key": {"type": "string"}}},
-                    },
-                    "env": {"type": "array"}, "podIdentity": {"type": "object"},
-                },
+            "secretTargetRef": {
+                "type": "array",
+                "items": {"type": "object", "required": ["parameter", "name", "key"],
+                          "additionalProperties": False,
+                          "properties": {"parameter": {"type": "string"}, "name": {"type": "string"},
+                                         "key": {"type": "string"}}},
             },
+            "env": {"type": "array"}, "podIdentity": {"type": "object"},
         },
-    },
+    }),
 }
 # The postgresql scaler needs its query and target, and a connection from somewhere.
 POSTGRES_METADATA = {"query", "targetQueryValue"}
