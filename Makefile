@@ -7,11 +7,12 @@ DB_PORT ?= 54329
 SWIFT   ?= swift
 PG_BIN  := $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 
-.PHONY: help deps build release test demo demo-stop db db-stop psql migrate bench-client bench-queue bench-render bench-scheduler bench-partitions clean
+.PHONY: help deps build release test check-deploy demo demo-stop db db-stop psql migrate bench-client bench-queue bench-render bench-scheduler bench-partitions clean
 
 help:
 	@echo "make test          build and run the tests against a throwaway PostgreSQL"
 	@echo "make demo          the real processes on a local PostgreSQL (Ctrl-C or make demo-stop to stop)"
+	@echo "make check-deploy  check deploy/ (systemd units, Dockerfile, compose, Kubernetes) with the tools that read it"
 	@echo "make db            start the local PostgreSQL under .ciclo/ and print its URL"
 	@echo "make db-stop       stop it"
 	@echo "make psql          open psql on it"
@@ -35,6 +36,11 @@ release: deps
 test: deps
 	$(SWIFT) build --build-tests
 	scripts/with-test-db.sh $(SWIFT) test --skip-build
+
+# Not part of `make test`: it is fast (seconds) but needs checkers the tests do not (see scripts/check-deploy.sh).
+check-deploy:
+	@scripts/deps.sh --deploy
+	@scripts/check-deploy.sh
 
 demo: release
 	@scripts/demo.sh

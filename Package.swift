@@ -201,6 +201,9 @@ let package = Package(
             dependencies: ["CicloMaintenance", "CicloSchema", "Postgres", "CicloTestSupport"],
             swiftSettings: strict
         ),
+        // Database roles, TLS to PostgreSQL and secrets in logs: deploy/README.md's promises, against real servers.
+        .testTarget(
+            name: "CicloDeployTests", dependencies: ["CicloQueue", "Postgres", "CicloTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

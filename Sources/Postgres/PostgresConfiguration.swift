@@ -69,7 +69,7 @@ public struct PostgresConfiguration: Sendable {
             if let errorMessage { PQfreemem(errorMessage) }
             throw PostgresError(
                 code: .connectionFailed,
-                message: "the connection string is not valid: \(message.trimmingNewlines)")
+                message: "the connection string is not valid: \(redactingPassword(in: message.trimmingNewlines))")
         }
         defer { PQconninfoFree(options) }
         var result: [String: String] = [:]

@@ -206,7 +206,7 @@ public actor PostgresConnection {
             throw PostgresError(code: .connectionFailed, message: "libpq could not allocate a connection")
         }
         guard PQstatus(conn) == CONNECTION_OK else {
-            let message = String(cString: PQerrorMessage(conn)).trimmingNewlines
+            let message = configuration.redactingPassword(in: String(cString: PQerrorMessage(conn)).trimmingNewlines)
             PQfinish(conn)
             throw PostgresError(code: .connectionFailed, message: message)
         }

@@ -65,7 +65,13 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
     public var description: String {
         switch code {
         case .connectionFailed:
-            return "Could not connect to PostgreSQL (\(firstClause)); check the database URL and that the server is up."
+            // A refused certificate is not a server that is down: say what to check instead.
+            let tls = message.contains("certificate") || message.contains("SSL error")
+            let advice = tls
+                ? "check that sslrootcert names the CA that signed the server's certificate and that the URL's host "
+                    + "is a name the certificate carries"
+                : "check the database URL and that the server is up"
+            return "Could not connect to PostgreSQL (\(firstClause)); \(advice)."
         case .connectionLost:
             return "The connection to PostgreSQL was lost (\(firstClause)); the next use reconnects."
         case .server, .queryCanceled:
