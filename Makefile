@@ -7,7 +7,7 @@ DB_PORT ?= 54329
 SWIFT   ?= swift
 PG_BIN  := $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 
-.PHONY: help deps build release test demo demo-stop db db-stop psql migrate bench-client bench-queue bench-render bench-scheduler clean
+.PHONY: help deps build release test demo demo-stop db db-stop psql migrate bench-client bench-queue bench-render bench-scheduler bench-reporter clean
 
 help:
 	@echo "make test          build and run the tests against a throwaway PostgreSQL"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench-queue   queue drain, pickup latency and enqueue beside pgbench on the same SQL"
 	@echo "make bench-render  rendering throughput per channel beside the drain rate"
 	@echo "make bench-scheduler  a full recurring pass over 1M customers beside a plain INSERT ... SELECT"
+	@echo "make bench-reporter   folding 10M raw outcomes beside a plain GROUP BY; ciclo report latency"
 
 deps:
 	@scripts/deps.sh
@@ -66,6 +67,9 @@ bench-render: release
 
 bench-scheduler: release
 	scripts/with-test-db.sh --durable sh -c '.build/release/ciclo migrate && .build/release/ciclo-bench scheduler'
+
+bench-reporter: release
+	scripts/with-test-db.sh --durable sh -c '.build/release/ciclo migrate && .build/release/ciclo-bench reporter'
 
 clean:
 	rm -rf .build

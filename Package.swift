@@ -114,6 +114,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The reporter's figures: the incremental fold into rollups, conversion attribution, the recount that
+        // verifies it, the KPIs (uplift with its interval) and the report's rendering.
+        .target(
+            name: "CicloReports",
+            dependencies: [
+                "Postgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // Load generators behind `ciclo bench ...`: steady producer-plus-consumer runs for side-by-side comparisons.
         .target(
             name: "CicloBench",
@@ -129,7 +140,7 @@ let package = Package(
             name: "ciclo",
             dependencies: [
                 "Postgres", "CicloSchema", "CicloQueue", "CicloWorker", "CicloBench", "CicloDelivery",
-                "CicloCampaigns", "CicloImport", "CicloScheduler",
+                "CicloCampaigns", "CicloImport", "CicloScheduler", "CicloReports",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -140,7 +151,7 @@ let package = Package(
         .executableTarget(
             name: "ciclo-bench",
             dependencies: [
-                "Postgres", "CicloQueue", "CicloWorker", "CicloSchema", "CicloChannels", "CicloTestSupport",
+                "Postgres", "CicloQueue", "CicloWorker", "CicloSchema", "CicloChannels", "CicloTestSupport", "CicloReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -178,6 +189,11 @@ let package = Package(
         .testTarget(
             name: "CicloSchedulerTests",
             dependencies: ["CicloScheduler", "CicloCampaigns", "CicloQueue", "CicloTestSupport", "Postgres"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CicloReportsTests",
+            dependencies: ["CicloReports", "CicloTestSupport", "Postgres"],
             swiftSettings: strict
         ),
         .testTarget(
