@@ -27,11 +27,7 @@ struct ReporterBench: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let target = try BenchTarget(environment: environment)
-        let cicloPath = ciclo ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("ciclo").path
-        guard FileManager.default.isExecutableFile(atPath: cicloPath) else {
-            throw BenchError("the ciclo executable is not at \(cicloPath); build it or pass --ciclo")
-        }
+        let cicloPath = try cicloExecutable(ciclo)
         try await target.withConnection("ciclo-bench-reporter") { admin in
             let migrated: Bool = try await admin.query("SELECT to_regclass('report_rollups') IS NOT NULL").scalar(Bool.self)
             guard migrated else { throw BenchError("the database is not migrated; make bench-reporter runs ciclo migrate") }
@@ -108,37 +104,4 @@ struct ReporterBench: AsyncParsableCommand {
     }
 
     func note(_ text: String) { FileHandle.standardError.write(Data("\(text)\n".utf8)) }
-}
-
-/// `ciclo` as a child process with its wall time; output to files, never to an unread pipe.
-enum CicloProcess {
-    struct Result {
-        var status: Int32
-        var seconds: Double
-        var stderr: String
-    }
-
-    static func run(_ ciclo: String, _ arguments: [String], environment: [String: String]?, timeout: Duration)
-        async throws -> Result
-    {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ciclo)
-        process.arguments = arguments
-        process.environment = environment ?? ProcessInfo.processInfo.environment
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("ciclo-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: log) }
-        process.standardError = try FileHandle(forWritingTo: log)
-        process.standardOutput = FileHandle.nullDevice
-        let clock = ContinuousClock.now
-        try process.run()
-        let deadline = clock + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline { process.terminate() }
-            try await Task.sleep(for: .milliseconds(2))
-        }
-        let seconds = (ContinuousClock.now - clock).seconds
-        return Result(status: process.terminationStatus, seconds: seconds,
-                      stderr: (try? String(contentsOf: log, encoding: .utf8)) ?? "")
-    }
 }

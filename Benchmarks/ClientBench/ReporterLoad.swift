@@ -62,7 +62,7 @@ struct ReporterLoad {
                     WHEN b < 94 THEN 'complaint' ELSE 'open' END,
                'email', b BETWEEN 38 AND 47,
                timestamptz '2026-05-01' + (r % 31) * interval '1 day' + (r % 86400) * interval '1 second'
-        FROM generate_series(1, $1::int4) r, LATERAL (SELECT (r * 31) % 100 AS b) x
+        FROM generate_series(1, $1::int4) r, LATERAL (SELECT (r * 31 + (r / $2::int4) * 17) % 100 AS b) x
         """
     /// Purchases and deposits by customers over May, with amounts, some inside a window of a send, some not.
     static let eventsSQL = """

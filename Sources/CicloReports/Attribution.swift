@@ -46,7 +46,8 @@ enum Attribution {
                  ORDER BY d.finished_at DESC, d.idempotency_key DESC
                  LIMIT 1)
                 UNION ALL
-                (SELECT sd.idempotency_key, true, sd.campaign_id, sd.variant, sd.channel, sd.stage, sd.due_at
+                (SELECT coalesce(sd.idempotency_key, sd.campaign_id || ':' || sd.customer_id || ':' || sd.occasion),
+                        true, sd.campaign_id, sd.variant, sd.channel, sd.stage, sd.due_at
                  FROM send_decisions sd
                  JOIN campaigns k ON k.id = sd.campaign_id
                  LEFT JOIN lifecycle_stages ls ON ls.key = k.stage
@@ -56,7 +57,7 @@ enum Attribution {
                    AND sd.due_at > e.occurred_at - k.attribution_days * interval '1 day'
                    AND sd.fold_xid <= e.fold_xid
                    AND e.kind = ANY (coalesce(ls.conversion_kinds, '{purchase,deposit,sign_up}'))
-                 ORDER BY sd.due_at DESC, sd.idempotency_key DESC
+                 ORDER BY sd.due_at DESC, sd.campaign_id DESC, sd.occasion DESC
                  LIMIT 1)
             ) candidates
             ORDER BY sent_at DESC, holdout, send_key DESC
@@ -67,12 +68,13 @@ enum Attribution {
 
     /// For a response `r` (with fold_xid, id, idempotency_key, kind, machine), whether it is the first of its kind
     /// and machine flag for its send in fold order: only those count, so a send opened ten times counts one open.
-    /// Every earlier response is committed and visible when `r` is folded (served by responses_key).
+    /// Every earlier response is committed and visible when `r` is folded (served by responses_key). A response
+    /// without a send key matches nothing, so it is always first: each one counts.
     static let firstResponse = """
-        (r.idempotency_key IS NULL OR NOT EXISTS (
+        NOT EXISTS (
             SELECT 1 FROM responses o
             WHERE o.idempotency_key = r.idempotency_key AND o.kind = r.kind AND o.machine = r.machine
-              AND (o.fold_xid, o.id) < (r.fold_xid, r.id)))
+              AND (o.fold_xid, o.id) < (r.fold_xid, r.id))
         """
 
     /// A response's dimensions come from its send's delivery when there is one (deliveries_key), else from the

@@ -42,9 +42,10 @@ enum FoldStatements {
         """
 
     /// Responses folded from `ready` (id, fold_xid, idempotency_key, campaign_id, channel, kind, machine,
-    /// occurred_at) into the rollups, under the name `folded`.
+    /// occurred_at) into the rollups, under the name `folded`. `located` is materialized: inlined, the planner
+    /// would evaluate the first-of-kind lookup once for every figure that filters on it.
     static let foldReady = """
-        located AS (
+        located AS MATERIALIZED (
             SELECT r.kind, r.machine, \(Attribution.firstResponse) AS first, \(Attribution.responseDimensions)
             FROM ready r LEFT JOIN deliveries d ON d.idempotency_key = r.idempotency_key
         ), folded AS (

@@ -27,8 +27,7 @@ import Testing
     /// `ciclo aggregate` killed with SIGKILL in the middle of a large fold, then run again: every figure is exact
     /// and `ciclo report --verify` matches.
     @Test func killedAggregatorResumesExactly() async throws {
-        let f = try await ReportFixture.make()
-        do {
+        try await ReportFixture.with { f in
             _ = try await Self.load(f)
             let raw = try await f.scalar("SELECT (SELECT count(*) FROM deliveries) + (SELECT count(*) FROM responses) + (SELECT count(*) FROM events)")
             #expect(raw == 363_333)
@@ -54,17 +53,12 @@ import Testing
             #expect(try await f.rollupTotals() == Self.expected(100_000))
             let (matches, output) = try await f.verify()
             #expect(matches, "\(output)")
-        } catch {
-            await f.close()
-            throw error
         }
-        await f.close()
     }
 
     /// Two aggregators at once, while more outcomes are written, count nothing twice and miss nothing.
     @Test func twoAggregatorsAtOnceCountEverythingOnce() async throws {
-        let f = try await ReportFixture.make()
-        do {
+        try await ReportFixture.with { f in
             _ = try await Self.load(f, key: "one", customers: 50_000)
             let a = try CicloRun.start(["aggregate", "--once", "--chunk", "1500"], url: f.db.url)
             let b = try CicloRun.start(["aggregate", "--once", "--chunk", "1500"], url: f.db.url)
@@ -78,18 +72,14 @@ import Testing
             #expect(try await f.rollupTotals() == expected)
             let (matches, output) = try await f.verify()
             #expect(matches, "\(output)")
-        } catch {
-            await f.close()
-            throw error
         }
-        await f.close()
     }
 
     /// A transaction that took its id first but commits last is not skipped: identity order is not commit order.
     @Test func lateCommitIsFoldedOnce() async throws {
-        let f = try await ReportFixture.make()
-        let other = try await f.db.connect()
-        do {
+        try await ReportFixture.with { f in
+            let other = try await f.db.connect()
+            defer { Task { await other.close() } }
             let first = try await f.customers(2)
             let campaign = try await f.campaign("late")
             let aggregator = Aggregator(chunk: 100, logger: ReportFixture.logger)
@@ -111,20 +101,13 @@ import Testing
             _ = try await aggregator.catchUp(timeout: .seconds(120), on: f.conn)
             #expect(try await f.rollupTotals()[0] == 2)
             #expect(try await f.verify().0)
-        } catch {
-            await other.close()
-            await f.close()
-            throw error
         }
-        await other.close()
-        await f.close()
     }
 
     /// A response whose send is still in the queue waits until the worker has recorded the delivery, then takes
     /// its variant, stage and day from it.
     @Test func responseToAQueuedSendWaitsForItsDelivery() async throws {
-        let f = try await ReportFixture.make()
-        do {
+        try await ReportFixture.with { f in
             let first = try await f.customers(1)
             let campaign = try await f.campaign("queued")
             try await f.conn.query("""
@@ -154,10 +137,6 @@ import Testing
             #expect(try row.decode(String.self, at: 1) == "2026-03-01")
             #expect(try row.decode(Int.self, at: 2) == 1)
             #expect(try await f.verify().0)
-        } catch {
-            await f.close()
-            throw error
         }
-        await f.close()
     }
 }

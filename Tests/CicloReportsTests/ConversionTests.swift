@@ -10,8 +10,7 @@ import Testing
     /// event kind that does not convert for the stage is ignored; a second purchase counts as a conversion but
     /// the send is converted once.
     @Test func creditsConversionsInsideTheWindowOnly() async throws {
-        let f = try await ReportFixture.make()
-        do {
+        try await ReportFixture.with { f in
             let first = try await f.customers(4)
             let winback = try await f.campaign("winback", stage: "active", attributionDays: 7)
             try await f.sends(campaign: winback, key: "wb", firstCustomer: first, count: 2, at: "2026-03-01T10:00:00Z")
@@ -44,18 +43,13 @@ import Testing
                 "SELECT send_key FROM report_conversions ORDER BY event_id").map { try $0.decode(String.self, at: 0) }
             #expect(credited == ["wb-1", "wb-1", "wb:holdout:1"])
             #expect(try await f.verify().0)
-        } catch {
-            await f.close()
-            throw error
         }
-        await f.close()
     }
 
     /// The last send wins among campaigns for which the kind converts, and a send recorded after the event was
     /// (a later fold_xid) is never credited, so the answer does not depend on when the fold ran.
     @Test func lastEligibleSendWinsAndLaterRecordsDoNot() async throws {
-        let f = try await ReportFixture.make()
-        do {
+        try await ReportFixture.with { f in
             let first = try await f.customers(1)
             let early = try await f.campaign("early", stage: "convert", attributionDays: 14)
             let content = try await f.campaign("content", stage: "capture", attributionDays: 14)
@@ -72,10 +66,6 @@ import Testing
             #expect(try report.campaign("content").figures.conversions == 0)
             #expect(try report.campaign("late").figures.conversions == 0)
             #expect(try await f.verify().0)
-        } catch {
-            await f.close()
-            throw error
         }
-        await f.close()
     }
 }

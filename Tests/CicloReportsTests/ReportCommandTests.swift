@@ -8,8 +8,7 @@ import Testing
     /// Two variants, opens human and machine, a campaign of each kind, stage moves: the table is aligned, the CSV
     /// and JSON carry the same figures, and the overview has every section.
     @Test func drawsTableCSVAndJSON() async throws {
-        let f = try await ReportFixture.make()
-        do {
+        try await ReportFixture.with { f in
             let first = try await f.customers(200)
             let cycle = try await f.campaign("cycle", kind: "recurring")
             let flash = try await f.campaign("flash", kind: "adhoc")
@@ -63,16 +62,11 @@ import Testing
             #expect(json.lines.map(\.variant) == ["A", "B", nil])
             #expect(try json.campaign("cycle").figures.sent == 170)
             #expect(try json.campaign("cycle").figures.machineOpens == 50)
-        } catch {
-            await f.close()
-            throw error
         }
-        await f.close()
     }
 
     @Test func badFlagsAndUnknownNamesAreClearErrors() async throws {
-        let f = try await ReportFixture.make()
-        do {
+        try await ReportFixture.with { f in
             let cases: [([String], Int32, String)] = [
                 (["report", "--format", "xml"], 64, "--format must be table, csv or json"),
                 (["report", "--from", "2026-13-01"], 64, "--from 2026-13-01 is not a day such as 2026-01-31"),
@@ -95,10 +89,6 @@ import Testing
             #expect(status == 0)
             #expect(table.contains("(nothing in this range)"))
             #expect(try await f.verify().0)
-        } catch {
-            await f.close()
-            throw error
         }
-        await f.close()
     }
 }

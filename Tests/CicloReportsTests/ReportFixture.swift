@@ -17,6 +17,18 @@ struct ReportFixture {
         return ReportFixture(db: db, conn: try await db.connect())
     }
 
+    /// Runs `body` on a fresh fixture and drops its database afterwards, whether it passed or threw.
+    static func with(_ body: (ReportFixture) async throws -> Void) async throws {
+        let f = try await make()
+        do {
+            try await body(f)
+        } catch {
+            await f.close()
+            throw error
+        }
+        await f.close()
+    }
+
     func close() async {
         await conn.close()
         await db.drop()

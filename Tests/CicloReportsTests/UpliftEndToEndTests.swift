@@ -25,8 +25,7 @@ import Testing
     /// A campaign with a known effect (12% against 8%: +4 points) is reported with an interval that holds the
     /// true effect and leaves out zero; a campaign with none (10% both) is reported as not significant.
     @Test func knownEffectInsideItsIntervalAndNoEffectNotSignificant() async throws {
-        let f = try await ReportFixture.make()
-        do {
+        try await ReportFixture.with { f in
             try await Self.campaign(f, key: "effect", treated: 0.12, holdout: 0.08)
             try await Self.campaign(f, key: "none", treated: 0.10, holdout: 0.10)
             #expect(try await f.ciclo(["aggregate", "--once"]).0 == 0)
@@ -51,10 +50,6 @@ import Testing
             #expect(status == 0)
             #expect(table.contains("not significant: the difference of"))
             #expect(try await f.verify().0)
-        } catch {
-            await f.close()
-            throw error
         }
-        await f.close()
     }
 }
