@@ -127,6 +127,17 @@ let package = Package(
             dependencies: ["Postgres"],
             swiftSettings: strict
         ),
+        // The reporter's figures: the incremental fold into rollups, conversion attribution, the recount that
+        // verifies it, the KPIs (uplift with its interval) and the report's rendering.
+        .target(
+            name: "CicloReports",
+            dependencies: [
+                "Postgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // Load generators behind `ciclo bench ...`: steady producer-plus-consumer runs for side-by-side comparisons.
         .target(
             name: "CicloBench",
@@ -142,7 +153,7 @@ let package = Package(
             name: "ciclo",
             dependencies: [
                 "Postgres", "CicloSchema", "CicloQueue", "CicloWorker", "CicloBench", "CicloDelivery",
-                "CicloCampaigns", "CicloImport", "CicloScheduler", "CicloMaintenance",
+                "CicloCampaigns", "CicloImport", "CicloScheduler", "CicloMaintenance", "CicloReports",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -153,7 +164,7 @@ let package = Package(
         .executableTarget(
             name: "ciclo-bench",
             dependencies: [
-                "Postgres", "CicloQueue", "CicloWorker", "CicloSchema", "CicloChannels", "CicloTestSupport",
+                "Postgres", "CicloQueue", "CicloWorker", "CicloSchema", "CicloChannels", "CicloTestSupport", "CicloReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -192,6 +203,11 @@ let package = Package(
         .testTarget(
             name: "CicloSchedulerTests",
             dependencies: ["CicloScheduler", "CicloCampaigns", "CicloQueue", "CicloTestSupport", "Postgres"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CicloReportsTests",
+            dependencies: ["CicloReports", "CicloTestSupport", "Postgres"],
             swiftSettings: strict
         ),
         .testTarget(
