@@ -16,6 +16,7 @@ struct Ciclo: AsyncParsableCommand {
         subcommands: [
             Migrate.self, ConfigCommand.self, CustomersCommand.self, EventsCommand.self, SegmentCommand.self,
             CampaignCommand.self, SchedulerCommand.self, SimulateCommand.self, WhyCommand.self, WorkerCommand.self,
+            ReporterCommand.self,
             QueueCommand.self, RetryCommand.self, DiscardCommand.self, BenchCommand.self, Version.self,
         ]
     )
