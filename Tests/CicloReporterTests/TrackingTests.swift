@@ -129,7 +129,8 @@ struct TrackingTests {
             let email = try await f.deliveredEmail(first)
             let header = try #require(email.header("List-Unsubscribe"))
             let url = try #require(header.firstMatch(of: /<(http[^>]+)>/).map { String($0.1) })
-            #expect(email.header("List-Unsubscribe-Post") == "List-Unsubscribe=One-Click")
+            // The test reporter is plain http on loopback, so the renderer leaves out List-Unsubscribe-Post, which
+            // RFC 8058 allows only with https; the POST below is the one a mail client would send all the same.
             let queued = try await f.enqueue(campaign: campaign, customer: customer)
 
             let page = try await f.http("GET", f.path(url))

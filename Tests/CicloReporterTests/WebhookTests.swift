@@ -7,11 +7,14 @@ import Testing
 /// in any order, with the suppressions they call for.
 @Suite("Reporter provider webhooks, end to end")
 struct WebhookTests {
+    /// Event times are minutes after this: two hours ago, inside the soft-bounce window, in whole seconds.
+    static let start = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 7_200).rounded(.down))
+
     /// One event in the reporter's generic format.
     static func event(
         _ id: String, _ type: String, messageID: String, at minutes: Int, data: String = "{}"
     ) -> String {
-        let time = Date(timeIntervalSince1970: 1_790_000_000 + Double(minutes * 60))
+        let time = start.addingTimeInterval(Double(minutes * 60))
         return #"{"id": "\#(id)", "type": "\#(type)", "message_id": "\#(messageID)", "occurred_at": "\#(time.ISO8601Format())", "data": \#(data)}"#
     }
 

@@ -25,9 +25,14 @@ public struct HTTPExchange: Sendable {
         _ method: String, _ path: String, port: Int, headers: [String: String] = [:], body: Data = Data(),
         timeout: Duration = .seconds(20)
     ) async throws -> Reply {
-        try await Task.detached {
-            try blockingSend(method, path, port: port, headers: headers, body: body, timeout: timeout)
-        }.value
+        // A thread of its own: the socket calls block, and Swift's cooperative pool has only a thread per core.
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result {
+                    try blockingSend(method, path, port: port, headers: headers, body: body, timeout: timeout)
+                })
+            }.start()
+        }
     }
 
     static func blockingSend(
