@@ -105,6 +105,8 @@ struct EmailTracking: Sendable {
         return nil
     }
 
+    static let namedEntities: [Substring: String] = ["amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'"]
+
     /// The character references an attribute value may hold (`&amp;` above all), decoded.
     static func decodeEntities(_ text: String) -> String {
         guard text.contains("&") else { return text }
@@ -119,11 +121,10 @@ struct EmailTracking: Sendable {
                 continue
             }
             let name = rest[rest.index(after: rest.startIndex)..<semi]
-            let named: [Substring: String] = ["amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'"]
             var scalar: Unicode.Scalar?
             if name.hasPrefix("#x") || name.hasPrefix("#X") { scalar = UInt32(name.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init) }
             else if name.hasPrefix("#") { scalar = UInt32(name.dropFirst()).flatMap(Unicode.Scalar.init) }
-            if let value = named[name] { out += value }
+            if let value = Self.namedEntities[name] { out += value }
             else if let scalar { out.unicodeScalars.append(scalar) }
             else {
                 out += "&"

@@ -77,7 +77,8 @@ struct TrackingEndpoints: Sendable {
                 on: conn)
             metrics.response(kind: "click", machine: reason != nil)
         }
-        return Response(status: .found, headers: [.location: target, .cacheControl: "no-store"])
+        // The parsed form: characters a header may not carry come out percent-encoded.
+        return Response(status: .found, headers: [.location: url.absoluteString, .cacheControl: "no-store"])
     }
 
     func unsubscribePage(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
