@@ -200,7 +200,11 @@ let package = Package(
         ),
         .testTarget(
             name: "CicloReporterTests",
-            dependencies: ["CicloReporter", "CicloChannels", "CicloQueue", "CicloTestSupport", "Postgres"],
+            dependencies: [
+                "CicloReporter", "CicloChannels", "CicloQueue", "CicloTestSupport", "Postgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -3,7 +3,7 @@ import Postgres
 
 /// A fixed set of database connections shared by the endpoints. A libpq connection has one owner at a time, so a
 /// request borrows one for the length of its work and waits in line when all are busy.
-actor ConnectionPool {
+public actor ConnectionPool {
     private var idle: [PostgresConnection]
     private var all: [PostgresConnection]
     private var waiters: [CheckedContinuation<PostgresConnection, Never>] = []
@@ -19,7 +19,7 @@ actor ConnectionPool {
     }
 
     /// Runs `body` with a connection of its own; the connection goes back to the pool however `body` ends.
-    nonisolated func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    public nonisolated func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         let conn = await checkOut()
         defer { Task { await self.checkIn(conn) } }
         return try await body(conn)

@@ -4,6 +4,12 @@ import Logging
 import Postgres
 import ServiceLifecycle
 
+/// Routes another module mounts beside the reporter's own (the dashboard's pages), sharing its database
+/// connections, its metrics middleware and its lifecycle.
+public protocol ReporterRoutes: Sendable {
+    func register(on router: Router<BasicRequestContext>, database: ConnectionPool)
+}
+
 /// `ciclo reporter`'s HTTP side as a service: the tracking endpoints, provider webhooks, event ingestion,
 /// `/metrics` and `/healthz`, on Hummingbird. On graceful shutdown (SIGTERM) it stops accepting connections, lets
 /// the requests in flight finish, and closes its database connections.
@@ -11,12 +17,14 @@ public struct Reporter: Service {
     let configuration: ReporterConfiguration
     let database: PostgresConfiguration
     let metrics: ReporterMetrics
+    let routes: [any ReporterRoutes]
     let logger: Logger
 
     public init(
         configuration: ReporterConfiguration, database: PostgresConfiguration, metrics: ReporterMetrics = .init(),
-        logger: Logger
+        routes: [any ReporterRoutes] = [], logger: Logger
     ) {
+        self.routes = routes
         self.configuration = configuration
         self.database = database
         self.metrics = metrics
@@ -32,6 +40,7 @@ public struct Reporter: Service {
         WebhookEndpoints(configuration: configuration, pool: pool, metrics: metrics, logger: logger)
             .register(on: router)
         EventEndpoints(configuration: configuration, pool: pool, logger: logger).register(on: router)
+        for extra in routes { extra.register(on: router, database: pool) }
         router.get("/healthz") { _, _ in await Self.health(pool) }
         router.get("/metrics") { [metrics] _, _ in
             Response(
