@@ -69,6 +69,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The dashboard's pages: server-rendered HTML with inline SVG charts, from figures the reporter gives it.
+        // Pure: no database, no network.
+        .target(
+            name: "CicloDashboard",
+            dependencies: [.product(name: "Mustache", package: "swift-mustache")],
+            swiftSettings: strict
+        ),
         // libcurl, with non-variadic wrappers for Swift. Only CicloTransports imports it.
         .target(
             name: "CCurl",
@@ -175,6 +182,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CicloChannelsTests", dependencies: ["CicloChannels", "CicloTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CicloDashboardTests", dependencies: ["CicloDashboard"], swiftSettings: strict),
         .testTarget(
             name: "CicloTransportsTests",
             dependencies: ["CicloTransports", "CicloChannels", "CicloTestSupport"],

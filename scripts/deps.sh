@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Ciclo needs, and only what is missing: from Debian's packages libpq, libcurl (SMTP and HTTP
-# transports) and pkg-config to build, the PostgreSQL server for tests and the demo, pgbench for benchmarks;
-# from PyPI the Python test helpers (aiosmtpd, a real SMTP server for the transport tests).
+# transports) and pkg-config to build, the PostgreSQL server for tests and the demo, pgbench for benchmarks,
+# headless Chromium for the dashboard's test; from PyPI the Python test helpers (aiosmtpd, a real SMTP server for the
+# transport tests).
 set -euo pipefail
 
 missing=()
@@ -12,6 +13,9 @@ command -v pgbench >/dev/null || missing+=(postgresql-client)
 command -v psql >/dev/null || missing+=(postgresql-client)
 pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev)
 command -v python3 >/dev/null || missing+=(python3 python3-pip)
+# Headless Chromium loads the reporter's dashboard in its test; fonts so the screenshot shows text, not boxes.
+command -v chromium >/dev/null || missing+=(chromium)
+fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
 
 if [ ${#missing[@]} -gt 0 ]; then
     echo "deps: installing ${missing[*]}" >&2
