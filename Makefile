@@ -7,7 +7,7 @@ DB_PORT ?= 54329
 SWIFT   ?= swift
 PG_BIN  := $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 
-.PHONY: help deps build release test demo demo-stop db db-stop psql migrate bench-client bench-queue bench-render bench-scheduler bench-partitions bench-reporter clean
+.PHONY: help deps build release test demo demo-stop db db-stop psql migrate bench-client bench-queue bench-render bench-scheduler bench-partitions bench-reporter bench-tracking clean
 
 help:
 	@echo "make test          build and run the tests against a throwaway PostgreSQL"
@@ -22,6 +22,7 @@ help:
 	@echo "make bench-scheduler  a full recurring pass over 1M customers beside a plain INSERT ... SELECT"
 	@echo "make bench-partitions migration 0011 and event reads on monthly partitions beside unpartitioned copies"
 	@echo "make bench-reporter   folding 10M raw outcomes beside a plain GROUP BY; ciclo report latency"
+	@echo "make bench-tracking   the reporter's open pixel under wrk beside pgbench running the same INSERT"
 
 deps:
 	@scripts/deps.sh
@@ -65,6 +66,9 @@ bench-queue: release
 
 bench-render: release
 	scripts/with-test-db.sh --durable .build/release/ciclo-bench render
+
+bench-tracking: release
+	scripts/with-test-db.sh --durable scripts/bench-tracking.sh
 
 bench-scheduler: release
 	scripts/with-test-db.sh --durable sh -c '.build/release/ciclo migrate && .build/release/ciclo-bench scheduler'

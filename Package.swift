@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The C shim over libpq. Only the Postgres module imports it.
@@ -138,6 +141,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The reporter's HTTP side: open pixel, click redirect, unsubscribe, provider webhooks, event ingestion,
+        // /metrics and /healthz, over Hummingbird; it records responses and suppressions through Postgres.
+        .target(
+            name: "CicloReporter",
+            dependencies: [
+                "CicloChannels", "CicloImport", "Postgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // Load generators behind `ciclo bench ...`: steady producer-plus-consumer runs for side-by-side comparisons.
         .target(
             name: "CicloBench",
@@ -153,7 +171,7 @@ let package = Package(
             name: "ciclo",
             dependencies: [
                 "Postgres", "CicloSchema", "CicloQueue", "CicloWorker", "CicloBench", "CicloDelivery",
-                "CicloCampaigns", "CicloImport", "CicloScheduler", "CicloMaintenance", "CicloReports",
+                "CicloCampaigns", "CicloImport", "CicloScheduler", "CicloMaintenance", "CicloReports", "CicloReporter",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -208,6 +226,15 @@ let package = Package(
         .testTarget(
             name: "CicloReportsTests",
             dependencies: ["CicloReports", "CicloTestSupport", "Postgres"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CicloReporterTests",
+            dependencies: [
+                "CicloReporter", "CicloChannels", "CicloQueue", "CicloTestSupport", "Postgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
