@@ -69,13 +69,6 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The dashboard's pages: server-rendered HTML with inline SVG charts, from figures the reporter gives it.
-        // Pure: no database, no network.
-        .target(
-            name: "CicloDashboard",
-            dependencies: [.product(name: "Mustache", package: "swift-mustache")],
-            swiftSettings: strict
-        ),
         // libcurl, with non-variadic wrappers for Swift. Only CicloTransports imports it.
         .target(
             name: "CCurl",
@@ -156,6 +149,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The dashboard on the reporter's server: pages per programme, campaign and stage, server-rendered HTML
+        // with inline SVG charts drawn from the rollups. Charts and pages are pure and tested without a database.
+        .target(
+            name: "CicloDashboard",
+            dependencies: [
+                "CicloReports", "CicloReporter", "Postgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: strict
+        ),
         // Load generators behind `ciclo bench ...`: steady producer-plus-consumer runs for side-by-side comparisons.
         .target(
             name: "CicloBench",
@@ -172,6 +176,7 @@ let package = Package(
             dependencies: [
                 "Postgres", "CicloSchema", "CicloQueue", "CicloWorker", "CicloBench", "CicloDelivery",
                 "CicloCampaigns", "CicloImport", "CicloScheduler", "CicloMaintenance", "CicloReports", "CicloReporter",
+                "CicloDashboard",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -199,7 +204,11 @@ let package = Package(
         ),
         .testTarget(
             name: "CicloChannelsTests", dependencies: ["CicloChannels", "CicloTestSupport"], swiftSettings: strict),
-        .testTarget(name: "CicloDashboardTests", dependencies: ["CicloDashboard"], swiftSettings: strict),
+        .testTarget(
+            name: "CicloDashboardTests",
+            dependencies: ["CicloDashboard", "CicloReports", "CicloTestSupport", "Postgres"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "CicloTransportsTests",
             dependencies: ["CicloTransports", "CicloChannels", "CicloTestSupport"],

@@ -1,15 +1,16 @@
 import Foundation
 import Hummingbird
 
-/// The responses the endpoints answer with, so each status carries a body that says what went wrong.
-enum Replies {
-    static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
+/// The responses the endpoints answer with, so each status carries a body that says what went wrong. Public for
+/// the routes other modules mount (the dashboard).
+public enum Replies {
+    public static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
         Response(
             status: status, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: message + "\n")))
     }
 
-    static func html(_ status: HTTPResponse.Status, _ page: String) -> Response {
+    public static func html(_ status: HTTPResponse.Status, _ page: String) -> Response {
         Response(
             status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: page)))

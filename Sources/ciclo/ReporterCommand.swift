@@ -1,5 +1,7 @@
 import ArgumentParser
+import CicloDashboard
 import CicloReporter
+import CicloReports
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -7,7 +9,7 @@ import ServiceLifecycle
 struct ReporterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reporter",
-        abstract: "Serve the tracking endpoints, provider webhooks, event ingestion, /metrics and /healthz.",
+        abstract: "Serve the tracking endpoints, webhooks, event ingestion, the dashboard and /metrics; fold the rollups.",
         discussion: """
             Secrets come from the environment (or a file named by the _FILE variable), never from flags:
               CICLO_TOKEN_SECRET[_FILE]            the secret the worker signs link tokens with (required)
@@ -19,14 +21,20 @@ struct ReporterCommand: AsyncParsableCommand {
               CICLO_SOFT_BOUNCE_DAYS               ... within this many days, with no delivery since (default 30)
               CICLO_SCANNER_CLICK_SECONDS          a click sooner than this after delivery is a scanner's (default 10)
               CICLO_REPORTER_CONNECTIONS           database connections (default 4)
+            The dashboard is at / (the programme), /campaigns/<key> and /stages/<key>, with ?from=&to= days.
+            Unless --no-aggregate, the process also folds new outcomes into the report rollups every
+            --aggregate-interval seconds, as `ciclo aggregate` does (several reporters take turns safely).
             SIGTERM or SIGINT stops accepting, finishes the requests in flight and exits 0.
             """)
 
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port to listen on (0: any free port, named in the log).") var port = 8080
+    @Flag(inversion: .prefixedNo, help: "Fold outcomes into the report rollups in this process.") var aggregate = true
+    @Option(help: "Seconds between folds.") var aggregateInterval = 5.0
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard aggregateInterval > 0 else { throw ValidationError("--aggregate-interval must be positive") }
     }
 
     func run() async throws {
@@ -34,15 +42,22 @@ struct ReporterCommand: AsyncParsableCommand {
             let environment = CicloEnvironment()
             try environment.bootstrapLogging()
             let logger = Logger(label: "ciclo.reporter")
+            let database = try environment.database(applicationName: "ciclo-reporter")
             let reporter = Reporter(
                 configuration: try environment.reporterConfiguration(host: host, port: port),
-                database: try environment.database(applicationName: "ciclo-reporter"), logger: logger)
+                database: database, routes: [DashboardRoutes()], logger: logger)
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: SecondSignalExit()),
+                .init(service: reporter, successTerminationBehavior: .gracefullyShutdownGroup),
+            ]
+            if aggregate {
+                let folds = AggregatorService(
+                    configuration: .init(interval: .milliseconds(Int64(aggregateInterval * 1000))),
+                    database: database, logger: Logger(label: "ciclo.aggregate"))
+                services.append(.init(service: folds, successTerminationBehavior: .gracefullyShutdownGroup))
+            }
             let group = ServiceGroup(configuration: .init(
-                services: [
-                    .init(service: SecondSignalExit()),
-                    .init(service: reporter, successTerminationBehavior: .gracefullyShutdownGroup),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         }
     }

@@ -38,7 +38,7 @@ struct ReporterFixture: Sendable {
                 ].merging(environment) { $1 })
             do {
                 let fixture = ReporterFixture(
-                    db: db, conn: conn, reporter: reporter, port: try await Self.listeningPort(reporter),
+                    db: db, conn: conn, reporter: reporter, port: try await reporter.listeningPort(),
                     tokenSecret: token, eventsToken: events, providerSecret: provider)
                 defer { try? FileManager.default.removeItem(at: fixture.outbox) }
                 try await body(fixture)
@@ -48,24 +48,6 @@ struct ReporterFixture: Sendable {
         } catch { failure = failure ?? error }
         await db.drop()
         if let failure { throw failure }
-    }
-
-    struct NotListening: Error, CustomStringConvertible { var description: String }
-
-    /// The port from the reporter's `reporter listening ... port=N` log line.
-    static func listeningPort(_ run: CicloRun) async throws -> Int {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            let log = run.stderr
-            if let line = log.split(separator: "\n").first(where: { $0.contains("reporter listening") }),
-               let match = line.firstMatch(of: /port=(\d+)/), let port = Int(match.1)
-            {
-                return port
-            }
-            if !run.process.isRunning { break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw NotListening(description: "the reporter did not start: \(run.stderr.suffix(2000))")
     }
 
     // MARK: HTTP
