@@ -7,7 +7,7 @@ DB_PORT ?= 54329
 SWIFT   ?= swift
 PG_BIN  := $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 
-.PHONY: help deps build release test check-deploy demo demo-stop db db-stop psql migrate bench-client bench-queue bench-render bench-scheduler bench-partitions clean
+.PHONY: help deps build release test check-deploy demo demo-stop db db-stop psql migrate bench-client bench-queue bench-render bench-scheduler bench-partitions bench-reporter bench-tracking clean
 
 help:
 	@echo "make test          build and run the tests against a throwaway PostgreSQL"
@@ -22,6 +22,8 @@ help:
 	@echo "make bench-render  rendering throughput per channel beside the drain rate"
 	@echo "make bench-scheduler  a full recurring pass over 1M customers beside a plain INSERT ... SELECT"
 	@echo "make bench-partitions migration 0011 and event reads on monthly partitions beside unpartitioned copies"
+	@echo "make bench-reporter   folding 10M raw outcomes beside a plain GROUP BY; ciclo report latency"
+	@echo "make bench-tracking   the reporter's open pixel under wrk beside pgbench running the same INSERT"
 
 deps:
 	@scripts/deps.sh
@@ -71,12 +73,18 @@ bench-queue: release
 bench-render: release
 	scripts/with-test-db.sh --durable .build/release/ciclo-bench render
 
+bench-tracking: release
+	scripts/with-test-db.sh --durable scripts/bench-tracking.sh
+
 bench-scheduler: release
 	scripts/with-test-db.sh --durable sh -c '.build/release/ciclo migrate && .build/release/ciclo-bench scheduler'
 
 # Only `ciclo migrate` runs here; the figures are PostgreSQL's, so a debug build does. ROWS=N per table (default 1M).
 bench-partitions: build
 	scripts/with-test-db.sh --durable Benchmarks/partitions/bench.sh
+
+bench-reporter: release
+	scripts/with-test-db.sh --durable sh -c '.build/release/ciclo migrate && .build/release/ciclo-bench reporter'
 
 clean:
 	rm -rf .build

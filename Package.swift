@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The C shim over libpq. Only the Postgres module imports it.
@@ -64,13 +67,6 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            swiftSettings: strict
-        ),
-        // The dashboard's pages: server-rendered HTML with inline SVG charts, from figures the reporter gives it.
-        // Pure: no database, no network.
-        .target(
-            name: "CicloDashboard",
-            dependencies: [.product(name: "Mustache", package: "swift-mustache")],
             swiftSettings: strict
         ),
         // libcurl, with non-variadic wrappers for Swift. Only CicloTransports imports it.
@@ -127,6 +123,43 @@ let package = Package(
             dependencies: ["Postgres"],
             swiftSettings: strict
         ),
+        // The reporter's figures: the incremental fold into rollups, conversion attribution, the recount that
+        // verifies it, the KPIs (uplift with its interval) and the report's rendering.
+        .target(
+            name: "CicloReports",
+            dependencies: [
+                "Postgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The reporter's HTTP side: open pixel, click redirect, unsubscribe, provider webhooks, event ingestion,
+        // /metrics and /healthz, over Hummingbird; it records responses and suppressions through Postgres.
+        .target(
+            name: "CicloReporter",
+            dependencies: [
+                "CicloChannels", "CicloImport", "Postgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The dashboard on the reporter's server: pages per programme, campaign and stage, server-rendered HTML
+        // with inline SVG charts drawn from the rollups. Charts and pages are pure and tested without a database.
+        .target(
+            name: "CicloDashboard",
+            dependencies: [
+                "CicloReports", "CicloReporter", "Postgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: strict
+        ),
         // Load generators behind `ciclo bench ...`: steady producer-plus-consumer runs for side-by-side comparisons.
         .target(
             name: "CicloBench",
@@ -142,7 +175,8 @@ let package = Package(
             name: "ciclo",
             dependencies: [
                 "Postgres", "CicloSchema", "CicloQueue", "CicloWorker", "CicloBench", "CicloDelivery",
-                "CicloCampaigns", "CicloImport", "CicloScheduler", "CicloMaintenance",
+                "CicloCampaigns", "CicloImport", "CicloScheduler", "CicloMaintenance", "CicloReports", "CicloReporter",
+                "CicloDashboard",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -153,7 +187,7 @@ let package = Package(
         .executableTarget(
             name: "ciclo-bench",
             dependencies: [
-                "Postgres", "CicloQueue", "CicloWorker", "CicloSchema", "CicloChannels", "CicloTestSupport",
+                "Postgres", "CicloQueue", "CicloWorker", "CicloSchema", "CicloChannels", "CicloTestSupport", "CicloReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -170,7 +204,11 @@ let package = Package(
         ),
         .testTarget(
             name: "CicloChannelsTests", dependencies: ["CicloChannels", "CicloTestSupport"], swiftSettings: strict),
-        .testTarget(name: "CicloDashboardTests", dependencies: ["CicloDashboard"], swiftSettings: strict),
+        .testTarget(
+            name: "CicloDashboardTests",
+            dependencies: ["CicloDashboard", "CicloReports", "CicloTestSupport", "Postgres"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "CicloTransportsTests",
             dependencies: ["CicloTransports", "CicloChannels", "CicloTestSupport"],
@@ -192,6 +230,20 @@ let package = Package(
         .testTarget(
             name: "CicloSchedulerTests",
             dependencies: ["CicloScheduler", "CicloCampaigns", "CicloQueue", "CicloTestSupport", "Postgres"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CicloReportsTests",
+            dependencies: ["CicloReports", "CicloTestSupport", "Postgres"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CicloReporterTests",
+            dependencies: [
+                "CicloReporter", "CicloChannels", "CicloQueue", "CicloTestSupport", "Postgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

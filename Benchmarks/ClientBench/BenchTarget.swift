@@ -124,3 +124,14 @@ extension Duration {
         return Double(c.seconds) + Double(c.attoseconds) / 1e18
     }
 }
+
+/// The `ciclo` executable a benchmark runs as a child process: `--ciclo` when given, else the one built beside
+/// ciclo-bench.
+func cicloExecutable(_ explicit: String?) throws -> String {
+    let path = explicit ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        .deletingLastPathComponent().appendingPathComponent("ciclo").path
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+        throw BenchError("the ciclo executable is not at \(path); build it or pass --ciclo")
+    }
+    return path
+}

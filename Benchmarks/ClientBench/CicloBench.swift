@@ -12,7 +12,7 @@ struct CicloBench: AsyncParsableCommand {
             The server comes from CICLO_DATABASE_URL (unset: libpq's PG* variables). Run through
             scripts/with-test-db.sh --durable, as `make bench-client` does, for a throwaway server.
             """,
-        subcommands: [ClientBench.self, QueueBench.self, RenderBench.self, SchedulerBench.self]
+        subcommands: [ClientBench.self, QueueBench.self, RenderBench.self, SchedulerBench.self, ReporterBench.self]
     )
 }
 

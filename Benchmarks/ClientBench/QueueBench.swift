@@ -32,11 +32,7 @@ struct QueueBench: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let target = try BenchTarget(environment: environment)
         try await ExternalTools.withTools(target: target, environment: environment, grace: .seconds(timeLimit)) { tools in
-            let cicloPath = ciclo ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-                .deletingLastPathComponent().appendingPathComponent("ciclo").path
-            guard FileManager.default.isExecutableFile(atPath: cicloPath) else {
-                throw BenchError("the ciclo executable is not at \(cicloPath); build it or pass --ciclo")
-            }
+            let cicloPath = try cicloExecutable(ciclo)
 
             let started = ContinuousClock.now
             var table = ResultTable()

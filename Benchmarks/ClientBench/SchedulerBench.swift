@@ -81,11 +81,7 @@ struct SchedulerBench: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let target = try BenchTarget(environment: environment)
-        let cicloPath = ciclo ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("ciclo").path
-        guard FileManager.default.isExecutableFile(atPath: cicloPath) else {
-            throw BenchError("the ciclo executable is not at \(cicloPath); build it or pass --ciclo")
-        }
+        let cicloPath = try cicloExecutable(ciclo)
         try await ExternalTools.withTools(target: target, environment: environment, grace: .seconds(timeLimit)) { tools in
             try await target.withConnection("ciclo-bench-scheduler") { admin in
                 try await migrate(admin)
@@ -158,8 +154,7 @@ struct SchedulerBench: AsyncParsableCommand {
     }
 }
 
-/// `ciclo scheduler --once` as a child process, with its wall time and its peak resident memory (VmHWM, read from
-/// /proc while it runs: the high-water mark only grows, so the last reading is the peak up to that moment).
+/// `ciclo scheduler --once` as a child process (CicloProcess), with the pass time from its log.
 enum SchedulerProcess {
     struct Result {
         var status: Int32
@@ -179,33 +174,11 @@ enum SchedulerProcess {
     static func runOnce(ciclo: String, now: Date, environment: [String: String]?, timeout: Duration) async throws
         -> Result
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ciclo)
-        process.arguments = ["scheduler", "--once", "--now", ISO8601DateFormatter().string(from: now)]
         var env = environment ?? ProcessInfo.processInfo.environment
         env["CICLO_LOG_LEVEL"] = "info"
-        process.environment = env
-        // Output goes to a file: a pipe nobody reads while the child runs could fill and stall it.
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("ciclo-scheduler-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: log) }
-        process.standardError = try FileHandle(forWritingTo: log)
-        process.standardOutput = FileHandle.nullDevice
-        let clock = ContinuousClock.now
-        try process.run()
-        var peak = 0.0
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-               let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") {
-                peak = max(peak, kilobytes / 1024)
-            }
-            if ContinuousClock.now > deadline { process.terminate() }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        let seconds = (ContinuousClock.now - clock).seconds
-        let stderr = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        return Result(status: process.terminationStatus, seconds: seconds, peakMegabytes: peak, stderr: stderr)
+        let run = try await CicloProcess.run(
+            ciclo, ["scheduler", "--once", "--now", ISO8601DateFormatter().string(from: now)], environment: env,
+            timeout: timeout)
+        return Result(status: run.status, seconds: run.seconds, peakMegabytes: run.peakMegabytes, stderr: run.stderr)
     }
 }

@@ -51,8 +51,10 @@ public struct LineChart: Sendable, Equatable {
         for fraction in [0.0, 0.5, 1.0] {
             out += SVG.text(format.axis(top * fraction), x: m.left - 6, y: y(top * fraction) + 4, anchor: "end")
         }
+        // The first label starts at the axis and the last ends at the plot's edge, so neither is cut off.
         for index in Set([0, labels.count / 2, labels.count - 1]).sorted() {
-            out += SVG.text(labels[index], x: x(index), y: Self.height - 12, anchor: "middle")
+            let anchor = labels.count == 1 ? "middle" : index == 0 ? "start" : index == labels.count - 1 ? "end" : "middle"
+            out += SVG.text(labels[index], x: x(index), y: Self.height - 12, anchor: anchor)
         }
         for (number, line) in series.enumerated() {
             let points = line.values.prefix(labels.count).enumerated().map { "\(SVG.number(x($0))),\(SVG.number(y($1)))" }
@@ -79,9 +81,9 @@ public enum ValueFormat: Sendable, Equatable {
 
     public func axis(_ value: Double) -> String {
         switch self {
-        case .count: return Figures.count(value)
-        case .rate: return Figures.percent(value)
-        case .money: return Figures.money(value)
+        case .count: return Display.count(value)
+        case .rate: return Display.percent(value)
+        case .money: return Display.money(value)
         }
     }
 }

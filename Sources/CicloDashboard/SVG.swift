@@ -55,7 +55,7 @@ enum SVG {
 }
 
 /// Figures as people read them: thousands separated, rates as percentages, money with two decimals.
-public enum Figures {
+public enum Display {
     public static func count(_ value: Double) -> String {
         let whole = Int(value.rounded())
         let digits = String(abs(whole))

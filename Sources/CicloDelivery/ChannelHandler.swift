@@ -77,7 +77,7 @@ public struct ChannelHandler: JobHandler {
             let message = EmailMessage(
                 from: try EmailAddress(settings.from ?? configuration.defaultFrom),
                 replyTo: try settings.replyTo.map { try EmailAddress($0) },
-                to: [try EmailAddress(address)], subject: parts["subject"] ?? "", html: parts["html"] ?? "",
+                to: [try EmailAddress(address)], subject: parts["subject"] ?? "", html: trackedHTML(parts["html"], job),
                 text: parts["text"], idempotencyKey: job.idempotencyKey, date: Date(),
                 unsubscribe: ListUnsubscribe(url: links["unsubscribe_url"], mailto: links["unsubscribe_mailto"]),
                 headers: [EmailHeader("X-Ciclo-Campaign", context.campaignKey ?? "")])
@@ -86,6 +86,14 @@ public struct ChannelHandler: JobHandler {
             // An invalid address (or header text) will not become valid by retrying.
             return .failed(.permanent("email not sent: \(error)"))
         }
+    }
+
+    /// The email's HTML with its links click-tracked and an open pixel, unless tracking is off.
+    func trackedHTML(_ html: String?, _ job: ClaimedJob) -> String {
+        guard let html else { return "" }
+        guard configuration.tracksEmail else { return html }
+        return EmailTracking(baseURL: configuration.publicBaseURL, secret: configuration.tokenSecret)
+            .apply(html: html, key: job.idempotencyKey, customer: job.customerID)
     }
 
     func sendSMS(_ context: SendContext, parts: [String: String]) async -> JobOutcome {

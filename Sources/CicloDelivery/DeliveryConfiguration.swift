@@ -4,8 +4,10 @@ import Foundation
 /// What the channel handler needs beyond the job: where links point, how links are signed, sender defaults, the
 /// provider endpoints, and a transport per channel. Built by the executable from its environment.
 public struct DeliveryConfiguration: Sendable {
-    /// The base of unsubscribe links (`<base>/u/<token>`), served by the reporter.
+    /// The base of the reporter's links: unsubscribe (`<base>/u/<token>`), click (`/c/`) and open pixel (`/o/`).
     public var publicBaseURL: String
+    /// Whether email HTML gets click-tracked links and an open pixel (on by default).
+    public var tracksEmail: Bool
     /// The HMAC secret that signs link tokens; the reporter verifies with the same secret.
     public var tokenSecret: String
     /// The mailbox for mailto unsubscribes (List-Unsubscribe), e.g. `unsubscribe@example.com`.
@@ -25,8 +27,9 @@ public struct DeliveryConfiguration: Sendable {
         publicBaseURL: String, tokenSecret: String, unsubscribeMailbox: String? = nil, defaultFrom: String,
         messageIDDomain: String? = nil, smsSender: String = "Ciclo", smsDefaultCountryCode: String? = nil,
         smsPolicy: SMSPolicy = SMSPolicy(), smsGateway: SMSGateway? = nil, pushGateway: PushGateway? = nil,
-        webhook: WebhookEndpoint? = nil
+        webhook: WebhookEndpoint? = nil, tracksEmail: Bool = true
     ) {
+        self.tracksEmail = tracksEmail
         self.publicBaseURL = publicBaseURL
         self.tokenSecret = tokenSecret
         self.unsubscribeMailbox = unsubscribeMailbox

@@ -77,12 +77,13 @@ public struct FailedJobs: Sendable {
         WITH gone AS (
             DELETE FROM send_jobs j WHERE \(FailedJobFilter.predicate)
             RETURNING j.id, j.idempotency_key, j.campaign_id, j.customer_id, j.channel, j.attempts, j.errors,
-                      j.last_error
+                      j.last_error, j.payload->>'variant' AS variant
         )
         INSERT INTO deliveries (job_id, idempotency_key, campaign_id, customer_id, channel, outcome, reason,
-                                attempts, errors)
-        SELECT id, idempotency_key, campaign_id, customer_id, channel, 'discarded', last_error, attempts, errors
-        FROM gone
+                                attempts, errors, variant, stage)
+        SELECT g.id, g.idempotency_key, g.campaign_id, g.customer_id, g.channel, 'discarded', g.last_error,
+               g.attempts, g.errors, g.variant, c.stage
+        FROM gone g LEFT JOIN customers c ON c.id = g.customer_id
         """
 
     public func list(_ filter: FailedJobFilter, on conn: PostgresConnection) async throws -> [FailedJob] {

@@ -100,7 +100,8 @@ public struct SendQueue: Sendable {
     // MARK: Finish and fail
 
     /// Moves finished jobs (sent, suppressed, cancelled) from the queue to deliveries in one statement, so a job
-    /// is either still queued or recorded, never both and never twice.
+    /// is either still queued or recorded, never both and never twice. The customer's stage at this moment goes
+    /// with it: the reporter counts the send in the stage it was made in.
     public static let finishSQL = """
         WITH done AS (
             DELETE FROM send_jobs j
@@ -110,10 +111,10 @@ public struct SendQueue: Sendable {
                       r.outcome, r.reason, r.provider_message_id, j.payload->>'variant' AS variant
         )
         INSERT INTO deliveries (job_id, idempotency_key, campaign_id, customer_id, channel, outcome, reason, attempts,
-                                errors, provider_message_id, variant)
-        SELECT id, idempotency_key, campaign_id, customer_id, channel, outcome, reason, attempts, errors,
-               provider_message_id, variant
-        FROM done
+                                errors, provider_message_id, variant, stage)
+        SELECT d.id, d.idempotency_key, d.campaign_id, d.customer_id, d.channel, d.outcome, d.reason, d.attempts,
+               d.errors, d.provider_message_id, d.variant, c.stage
+        FROM done d LEFT JOIN customers c ON c.id = d.customer_id
         RETURNING job_id
         """
 

@@ -108,14 +108,16 @@ public struct CampaignStore: Sendable {
     /// when what it depends on changed, so an edit of the wording does not skip or repeat a pending slot.
     static let upsertSQL = """
         INSERT INTO campaigns (key, name, kind, channel, status, priority, starts_at, ends_at, holdout_share, stage,
-                               offer_family, transactional, definition, source_sha256, salt, next_run_at)
+                               offer_family, transactional, definition, source_sha256, salt, next_run_at,
+                               attribution_days)
         VALUES ($1, $2, $3, $4, coalesce($5, 'draft'), $6, $7, $8, $9, $10, $11, $12, $13::jsonb,
-                encode(sha256(convert_to($14, 'UTF8')), 'hex'), $1, $15)
+                encode(sha256(convert_to($14, 'UTF8')), 'hex'), $1, $15, $16)
         ON CONFLICT (key) DO UPDATE SET
             name = EXCLUDED.name, status = coalesce($5, campaigns.status), priority = EXCLUDED.priority,
             starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, holdout_share = EXCLUDED.holdout_share,
             stage = EXCLUDED.stage, offer_family = EXCLUDED.offer_family, transactional = EXCLUDED.transactional,
             definition = EXCLUDED.definition, source_sha256 = EXCLUDED.source_sha256,
+            attribution_days = EXCLUDED.attribution_days,
             next_run_at = CASE
                 WHEN EXCLUDED.kind <> 'recurring' THEN NULL
                 WHEN campaigns.next_run_at IS NULL
@@ -170,6 +172,7 @@ public struct CampaignStore: Sendable {
             campaign.key, campaign.name, campaign.kind.rawValue, campaign.channel, campaign.status?.rawValue,
             campaign.priority, campaign.startsAt, campaign.endsAt, campaign.holdoutShare, campaign.stage,
             campaign.offerFamily, campaign.transactional, document.json, source.text, campaign.firstRun(now: now),
+            campaign.attributionDays,
         ]).single()
         let id = try row.decode(Int64.self, at: 0)
         let inserted = try row.decode(Bool.self, at: 1)

@@ -134,7 +134,7 @@ struct EligibilityStatement {
             conditions.append("(\(tone)) IS NOT NULL")
         }
         return """
-            SELECT c.id AS customer_id, c.timezone, e.id AS event_id,
+            SELECT c.id AS customer_id, c.timezone, c.stage, e.id AS event_id,
                    e.occurred_at + $21::int4 * interval '1 second' AS base_due,
                    e.occurred_at + $22::int4 * interval '1 second' AS expires_at,
                    \(tone) AS tone_variant,
@@ -146,7 +146,7 @@ struct EligibilityStatement {
 
     private static func audienceSource(_ audience: String, expires: String) -> String {
         """
-        SELECT c.id AS customer_id, c.timezone, NULL::int8 AS event_id, $2::timestamptz AS base_due,
+        SELECT c.id AS customer_id, c.timezone, c.stage, NULL::int8 AS event_id, $2::timestamptz AS base_due,
                \(expires) AS expires_at, NULL::text AS tone_variant, 1::int8 AS batch_rank
         FROM customers c
         WHERE \(audience)
@@ -200,7 +200,7 @@ struct EligibilityStatement {
             ), judged AS (
                 -- Each derived value sits in its own lateral subquery fenced with OFFSET 0, so it is computed once
                 -- per row: inlined, the planner would copy the expression (and its subqueries) into every use.
-                SELECT s.customer_id, s.expires_at, s.tone_variant, o.occasion,
+                SELECT s.customer_id, s.stage, s.expires_at, s.tone_variant, o.occasion,
                        p.occasion AS prior_occasion, p.outcome AS prior_outcome, p.reason AS prior_reason,
                        p.variant AS prior_variant, q.quiet_due, t.due_at, sup.reason AS suppression, x.outcome
                 FROM source s
@@ -271,10 +271,12 @@ struct EligibilityStatement {
                                             + j.occasion) % cardinality($15::text[]))::int4 AS base) r
             ), written AS (
                 INSERT INTO send_decisions (campaign_id, customer_id, occasion, channel, outcome, reason, variant,
-                                            offer_family, marketing, due_at, expires_at, decided_at, idempotency_key)
+                                            offer_family, marketing, due_at, expires_at, decided_at, idempotency_key,
+                                            stage)
                 SELECT $1, c.customer_id, c.occasion, $3, c.outcome, c.reason, c.variant, $4, $5, c.due_at,
                        c.expires_at, $2,
-                       CASE WHEN c.outcome IN \(final) THEN $16::text || ':' || c.customer_id || ':' || c.occasion END
+                       CASE WHEN c.outcome IN \(final) THEN $16::text || ':' || c.customer_id || ':' || c.occasion END,
+                       c.stage
                 FROM chosen c
                 -- Only what changes is written: a decision already final, or the same exclusion again, is left.
                 WHERE c.prior_occasion IS DISTINCT FROM c.occasion
@@ -283,7 +285,9 @@ struct EligibilityStatement {
                 ON CONFLICT (campaign_id, customer_id, occasion) DO UPDATE
                 SET outcome = excluded.outcome, reason = excluded.reason, variant = excluded.variant,
                     due_at = excluded.due_at, expires_at = excluded.expires_at, decided_at = excluded.decided_at,
-                    idempotency_key = excluded.idempotency_key
+                    idempotency_key = excluded.idempotency_key, stage = excluded.stage,
+                    -- The reporter folds holdouts by the transaction that made them final (0013_rollups.sql).
+                    fold_xid = pg_current_xact_id()
                 WHERE send_decisions.outcome NOT IN \(final)
                 RETURNING customer_id, occasion, outcome, variant, due_at, expires_at, idempotency_key
             )\(jobs)

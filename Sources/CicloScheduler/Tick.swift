@@ -74,9 +74,10 @@ public struct Tick: Sendable {
                       j.payload->>'variant' AS variant
         )
         INSERT INTO deliveries (job_id, idempotency_key, campaign_id, customer_id, channel, outcome, reason, attempts,
-                                errors, variant)
-        SELECT id, idempotency_key, campaign_id, customer_id, channel, 'cancelled', 'expired', attempts, errors, variant
-        FROM gone
+                                errors, variant, stage)
+        SELECT g.id, g.idempotency_key, g.campaign_id, g.customer_id, g.channel, 'cancelled', 'expired', g.attempts,
+               g.errors, g.variant, c.stage
+        FROM gone g LEFT JOIN customers c ON c.id = g.customer_id
         """
 
     /// Runs every pass due at `now`. In live mode each pass commits on its own; in a dry run the caller holds the

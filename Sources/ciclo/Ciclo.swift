@@ -16,8 +16,8 @@ struct Ciclo: AsyncParsableCommand {
         subcommands: [
             Migrate.self, ConfigCommand.self, CustomersCommand.self, EventsCommand.self, SegmentCommand.self,
             CampaignCommand.self, SchedulerCommand.self, SimulateCommand.self, WhyCommand.self, WorkerCommand.self,
-            QueueCommand.self, RetryCommand.self, DiscardCommand.self, MaintenanceCommand.self, BenchCommand.self,
-            Version.self,
+            ReporterCommand.self, QueueCommand.self, RetryCommand.self, DiscardCommand.self, AggregateCommand.self,
+            ReportCommand.self, MaintenanceCommand.self, BenchCommand.self, Version.self,
         ]
     )
 }

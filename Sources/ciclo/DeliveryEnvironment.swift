@@ -6,7 +6,8 @@ import Logging
 
 /// Delivery settings from the environment; secrets come from variables or `_FILE` variables, never from argv.
 ///
-///   CICLO_PUBLIC_URL              base of unsubscribe links (default http://127.0.0.1:8080)
+///   CICLO_PUBLIC_URL              base of the reporter's links (default http://127.0.0.1:8080)
+///   CICLO_EMAIL_TRACKING          on (default): click-tracked links and an open pixel in email HTML; off
 ///   CICLO_TOKEN_SECRET[_FILE]     HMAC secret that signs link tokens (required)
 ///   CICLO_EMAIL_FROM              default From (default Ciclo <noreply@localhost>)
 ///   CICLO_UNSUBSCRIBE_MAILBOX     mailbox for mailto unsubscribes
@@ -27,11 +28,17 @@ extension CicloEnvironment {
         return values[name].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    func deliveryConfiguration() throws -> DeliveryConfiguration {
+    /// The link-signing secret the worker signs with and the reporter verifies with.
+    func tokenSecret() throws -> String {
         guard let tokenSecret = try secret("CICLO_TOKEN_SECRET"), tokenSecret.utf8.count >= 16 else {
             throw UserError.configuration(
                 "CICLO_TOKEN_SECRET (or CICLO_TOKEN_SECRET_FILE) must hold a secret of at least 16 bytes to sign links")
         }
+        return tokenSecret
+    }
+
+    func deliveryConfiguration() throws -> DeliveryConfiguration {
+        let tokenSecret = try tokenSecret()
         let webhook = try values["CICLO_WEBHOOK_URL"].map { url in
             guard let secret = try secret("CICLO_WEBHOOK_SECRET") else {
                 throw UserError.configuration("CICLO_WEBHOOK_URL is set but CICLO_WEBHOOK_SECRET is not")
@@ -44,7 +51,17 @@ extension CicloEnvironment {
             defaultFrom: values["CICLO_EMAIL_FROM"] ?? "Ciclo <noreply@localhost>",
             smsSender: values["CICLO_SMS_SENDER"] ?? "Ciclo", smsDefaultCountryCode: values["CICLO_SMS_COUNTRY_CODE"],
             smsGateway: values["CICLO_SMS_URL"].map { SMSGateway(url: $0) },
-            pushGateway: values["CICLO_PUSH_URL"].map { PushGateway(url: $0) }, webhook: webhook)
+            pushGateway: values["CICLO_PUSH_URL"].map { PushGateway(url: $0) }, webhook: webhook,
+            tracksEmail: try emailTracking())
+    }
+
+    /// CICLO_EMAIL_TRACKING: `on` (the default) or `off`.
+    func emailTracking() throws -> Bool {
+        switch values["CICLO_EMAIL_TRACKING"] ?? "on" {
+        case "on", "": return true
+        case "off": return false
+        case let other: throw UserError.configuration("CICLO_EMAIL_TRACKING is \"\(other)\"; use on or off")
+        }
     }
 
     /// The outbox needs no provider: channels whose provider is not configured get a stand-in endpoint, which the

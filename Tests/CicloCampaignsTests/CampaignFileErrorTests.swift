@@ -33,6 +33,16 @@ struct CampaignFileErrorTests {
         }
     }
 
+    @Test("an attribution window that is not whole days from 1 to 365 is refused")
+    func attributionWindow() {
+        for bad in ["36h", "0d", "400d"] {
+            expectError(replacing: "transactional: false", with: "transactional: false\nattribution_window: \(bad)",
+                        path: "attribution_window", "attribution_window is whole days from 1d to 365d")
+        }
+        expectError(replacing: "transactional: false", with: "transactional: false\nattribution_window: 7",
+                    path: "attribution_window", "expected a duration")
+    }
+
     @Test("an unknown field names the field and its line")
     func unknownField() {
         expectError(replacing: "priority: 5", with: "priority: 5\ncolour: red", path: "",

@@ -90,6 +90,15 @@ struct CampaignFileTests {
         #expect(campaign.trigger == nil && campaign.experience == nil && campaign.adhoc == nil)
     }
 
+    @Test("the attribution window defaults to seven days and reads whole days")
+    func attributionWindow() throws {
+        let plain = try CampaignFile.parse(CampaignFixtures.recurring, file: "winback.yaml", catalogue: catalogue)
+        #expect(plain.attributionDays == 7)
+        let text = CampaignFixtures.replacing("transactional: false", with: "transactional: false\nattribution_window: 2w",
+                                              in: CampaignFixtures.recurring)
+        #expect(try CampaignFile.parse(text, file: "winback.yaml", catalogue: catalogue).attributionDays == 14)
+    }
+
     @Test("the first run of a recurring campaign is its first slot at or after now and its start")
     func firstRun() throws {
         let campaign = try CampaignFile.parse(CampaignFixtures.recurring, file: "winback.yaml", catalogue: catalogue)

@@ -66,12 +66,12 @@ struct ChartTests {
 
     @Test("figures are written as people read them")
     func figures() {
-        #expect(Figures.count(1_234_567) == "1,234,567")
-        #expect(Figures.count(999) == "999")
-        #expect(Figures.count(-1000) == "-1,000")
-        #expect(Figures.percent(0.0345) == "3.45%")
-        #expect(Figures.percent(0.5) == "50.0%")
-        #expect(Figures.percent(0) == "0.0%")
-        #expect(Figures.money(12.5) == "12.50")
+        #expect(Display.count(1_234_567) == "1,234,567")
+        #expect(Display.count(999) == "999")
+        #expect(Display.count(-1000) == "-1,000")
+        #expect(Display.percent(0.0345) == "3.45%")
+        #expect(Display.percent(0.5) == "50.0%")
+        #expect(Display.percent(0) == "0.0%")
+        #expect(Display.money(12.5) == "12.50")
     }
 }

@@ -48,6 +48,9 @@ public struct Campaign: Sendable {
     public var experience: Experience?
     public var adhoc: AdHoc?
 
+    /// A conversion is credited to a send of this campaign up to this many days after it (attribution_window).
+    public var attributionDays = 7
+
     /// The offer family the decision log files the campaign's sends under.
     public var family: String { offerFamily ?? key }
 }

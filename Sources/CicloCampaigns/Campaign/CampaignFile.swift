@@ -9,7 +9,7 @@ public enum CampaignFile {
     static let fields: Set<String> = [
         "key", "name", "kind", "channel", "status", "priority", "starts_at", "ends_at", "holdout", "stage",
         "offer_family", "transactional", "segment", "exclude", "variables", "variants", "delivery",
-        "recurring", "trigger", "experience", "adhoc",
+        "recurring", "trigger", "experience", "adhoc", "attribution_window",
     ]
 
     public static func parse(_ text: String, file: String, catalogue: AttributeCatalogue) throws(ConfigError)
@@ -109,6 +109,14 @@ struct Reader {
             priority: priority, startsAt: startsAt, endsAt: endsAt, holdoutShare: holdout, stage: stage,
             offerFamily: offerFamily, transactional: transactional, variants: [], variables: variables,
             exclude: exclude, recurring: nil, trigger: nil, experience: nil, adhoc: nil)
+
+        if let node = map["attribution_window"] {
+            let seconds = try node.duration()
+            guard seconds % 86_400 == 0, (1...365).contains(seconds / 86_400) else {
+                throw node.error("attribution_window is whole days from 1d to 365d, such as 7d")
+            }
+            campaign.attributionDays = seconds / 86_400
+        }
 
         // Exactly the section of the campaign's kind: another kind's section is a mistake, not something to ignore.
         for other in Campaign.Kind.allCases where other != kind {

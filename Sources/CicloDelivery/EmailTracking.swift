@@ -1,0 +1,138 @@
+import Foundation
+import CicloChannels
+
+/// Open and click tracking for an email's HTML, signed for the reporter: every http(s) link becomes
+/// `<base>/c/<token>`, whose token carries the send and the original URL (so the reporter redirects only there),
+/// and a 1x1 pixel `<base>/o/<token>` goes before `</body>`. Links to the reporter itself (the unsubscribe link)
+/// and other schemes (mailto:, tel:, anchors) are left alone.
+struct EmailTracking: Sendable {
+    let baseURL: String
+    let secret: String
+
+    func apply(html: String, key: String, customer: Int64) -> String {
+        guard !html.isEmpty else { return html }
+        let linked = wrapLinks(html) { url in
+            "\(baseURL)/c/" + SignedToken.sign(
+                .init(key: key, customer: customer, channel: "email", purpose: "c", url: url), secret: secret)
+        }
+        let pixel = "<img src=\"\(baseURL)/o/"
+            + SignedToken.sign(.init(key: key, customer: customer, channel: "email", purpose: "o"), secret: secret)
+            + "\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;height:1px\">"
+        guard let body = linked.range(of: "</body>", options: [.caseInsensitive, .backwards]) else {
+            return linked + pixel
+        }
+        return linked.replacingCharacters(in: body.lowerBound..<body.lowerBound, with: pixel)
+    }
+
+    /// Replaces the href of each `<a>` tag whose (entity-decoded) value is an http(s) URL outside `baseURL`.
+    func wrapLinks(_ html: String, _ wrap: (String) -> String) -> String {
+        let bytes = Array(html.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 512)
+        var i = 0
+        while i < bytes.count {
+            guard bytes[i] == UInt8(ascii: "<"), i + 2 < bytes.count, bytes[i + 1] | 0x20 == UInt8(ascii: "a"),
+                  Self.isSpace(bytes[i + 2]), let end = Self.tagEnd(bytes, from: i)
+            else {
+                out.append(bytes[i])
+                i += 1
+                continue
+            }
+            if let href = Self.hrefValue(bytes, in: i..<end) {
+                let url = Self.decodeEntities(String(decoding: bytes[href], as: UTF8.self))
+                let lowered = url.lowercased()
+                if (lowered.hasPrefix("http://") || lowered.hasPrefix("https://")) && !url.hasPrefix(baseURL + "/") {
+                    let quoted = href.lowerBound > 0 && (bytes[href.lowerBound - 1] == 0x22 || bytes[href.lowerBound - 1] == 0x27)
+                    out.append(contentsOf: bytes[i..<href.lowerBound])
+                    if !quoted { out.append(0x22) }
+                    out.append(contentsOf: wrap(url).utf8)  // base URL and base64url token: nothing to escape
+                    if !quoted { out.append(0x22) }
+                    out.append(contentsOf: bytes[href.upperBound...end])
+                    i = end + 1
+                    continue
+                }
+            }
+            out.append(contentsOf: bytes[i...end])
+            i = end + 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0C }
+
+    /// The index of the `>` closing the tag at `start`, skipping quoted attribute values.
+    static func tagEnd(_ bytes: [UInt8], from start: Int) -> Int? {
+        var quote: UInt8? = nil
+        for j in start..<bytes.count {
+            let byte = bytes[j]
+            if let open = quote { if byte == open { quote = nil } }
+            else if byte == 0x22 || byte == 0x27 { quote = byte }
+            else if byte == UInt8(ascii: ">") { return j }
+        }
+        return nil
+    }
+
+    /// The range of the href attribute's value (inside its quotes, if any) within a tag.
+    static func hrefValue(_ bytes: [UInt8], in tag: Range<Int>) -> Range<Int>? {
+        var j = tag.lowerBound + 2
+        while j < tag.upperBound {
+            while j < tag.upperBound, isSpace(bytes[j]) { j += 1 }
+            let nameStart = j
+            while j < tag.upperBound, !isSpace(bytes[j]), bytes[j] != UInt8(ascii: "="), bytes[j] != UInt8(ascii: "/") { j += 1 }
+            let name = String(decoding: bytes[nameStart..<j], as: UTF8.self).lowercased()
+            while j < tag.upperBound, isSpace(bytes[j]) { j += 1 }
+            guard j < tag.upperBound, bytes[j] == UInt8(ascii: "=") else {
+                if j == nameStart { j += 1 }
+                continue
+            }
+            j += 1
+            while j < tag.upperBound, isSpace(bytes[j]) { j += 1 }
+            let value: Range<Int>
+            if j < tag.upperBound, bytes[j] == 0x22 || bytes[j] == 0x27 {
+                let quote = bytes[j]
+                var k = j + 1
+                while k < tag.upperBound, bytes[k] != quote { k += 1 }
+                value = (j + 1)..<k
+                j = k + 1
+            } else {
+                var k = j
+                while k < tag.upperBound, !isSpace(bytes[k]) { k += 1 }
+                value = j..<k
+                j = k
+            }
+            if name == "href" { return value }
+        }
+        return nil
+    }
+
+    static let namedEntities: [Substring: String] = ["amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'"]
+
+    /// The character references an attribute value may hold (`&amp;` above all), decoded.
+    static func decodeEntities(_ text: String) -> String {
+        guard text.contains("&") else { return text }
+        var out = ""
+        var rest = Substring(text)
+        while let amp = rest.firstIndex(of: "&") {
+            out += rest[..<amp]
+            rest = rest[amp...]
+            guard let semi = rest.prefix(12).firstIndex(of: ";") else {
+                out += "&"
+                rest = rest.dropFirst()
+                continue
+            }
+            let name = rest[rest.index(after: rest.startIndex)..<semi]
+            var scalar: Unicode.Scalar?
+            if name.hasPrefix("#x") || name.hasPrefix("#X") { scalar = UInt32(name.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init) }
+            else if name.hasPrefix("#") { scalar = UInt32(name.dropFirst()).flatMap(Unicode.Scalar.init) }
+            if let value = Self.namedEntities[name] { out += value }
+            else if let scalar { out.unicodeScalars.append(scalar) }
+            else {
+                out += "&"
+                rest = rest.dropFirst()
+                continue
+            }
+            rest = rest[rest.index(after: semi)...]
+        }
+        return out + rest
+    }
+}

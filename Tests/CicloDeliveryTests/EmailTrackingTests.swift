@@ -1,0 +1,49 @@
+import CicloChannels
+import Testing
+
+@testable import CicloDelivery
+
+/// Click and open tracking in email HTML: which links are wrapped, and that each wrapped link's token carries the
+/// original URL exactly.
+@Suite("Email click and open tracking")
+struct EmailTrackingTests {
+    let tracking = EmailTracking(baseURL: "https://t.example", secret: "tracking-test-secret-0123456789")
+
+    func claims(_ link: String) throws -> SignedToken.Claims {
+        #expect(link.hasPrefix("https://t.example/c/"))
+        return try SignedToken.verify(String(link.dropFirst("https://t.example/c/".count)), purpose: "c",
+                                      secret: "tracking-test-secret-0123456789")
+    }
+
+    @Test("http(s) links in <a> tags are wrapped, with entities decoded in the signed URL")
+    func wraps() throws {
+        let html = #"<p><A class="x" HREF="https://shop.example/a?x=1&amp;y=2">A</A> <a href='http://b.example/'>B</a>"#
+            + #" <a href=https://c.example/c>C</a></p>"#
+        let out = tracking.wrapLinks(html) { url in "https://t.example/c/" + SignedToken.sign(
+            .init(key: "k", customer: 1, channel: "email", purpose: "c", url: url),
+            secret: "tracking-test-secret-0123456789") }
+        let links = out.matches(of: /(?i)href=["']?([^"' >]+)/).map { String($0.1) }
+        #expect(try links.map { try claims($0).url } == [
+            "https://shop.example/a?x=1&y=2", "http://b.example/", "https://c.example/c",
+        ])
+        #expect(out.contains(#"<A class="x" HREF=""#) && out.hasSuffix(">C</a></p>"))
+    }
+
+    @Test("mailto, anchors, the reporter's own links and non-anchor tags are left alone")
+    func leavesAlone() {
+        let html = ##"<a href="mailto:x@y.example">m</a><a href="#top">t</a><a href="https://t.example/u/abc">u</a>"##
+            + #"<link href="https://cdn.example/x.css"><abbr title="a > b">q</abbr><a name="n">n</a>"#
+        #expect(tracking.wrapLinks(html) { _ in "WRAPPED" } == html)
+    }
+
+    @Test("the open pixel goes before </body>, or at the end without one; an empty HTML part stays empty")
+    func pixel() throws {
+        let withBody = tracking.apply(html: "<html><BODY><p>x</p></BODY></html>", key: "k-9", customer: 9)
+        let pixel = try #require(withBody.firstMatch(of: /<img src="https:\/\/t\.example\/o\/([^"]+)"/))
+        let claims = try SignedToken.verify(String(pixel.1), purpose: "o", secret: "tracking-test-secret-0123456789")
+        #expect(claims == .init(key: "k-9", customer: 9, channel: "email", purpose: "o"))
+        #expect(withBody.hasSuffix("</BODY></html>"))
+        #expect(tracking.apply(html: "<p>x</p>", key: "k", customer: 1).hasSuffix("\">"))
+        #expect(tracking.apply(html: "", key: "k", customer: 1) == "")
+    }
+}
