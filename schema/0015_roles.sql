@@ -64,16 +64,16 @@ GRANT SELECT, INSERT, DELETE ON send_jobs TO ciclo_scheduler;
 GRANT INSERT ON deliveries TO ciclo_scheduler;
 
 -- ciclo_reporter: the tracking endpoints and provider webhooks record responses (deduped through provider_events),
--- unsubscribes and bounces become suppressions, conversions arrive as events; the aggregation reads the outcome
--- tables and writes its rollups; /metrics reads the queue's depth.
--- NOTE FOR THE MERGE: the rollup tables (0013) and anything else the reporter writes that is not on this branch
--- must be added here before this file is first applied anywhere: GRANT SELECT, INSERT, UPDATE ON <rollups> TO
--- ciclo_reporter (and DELETE where the aggregation replaces rows). Partitions (0011) need no grants of their own
--- when they are reached through their parent table.
+-- unsubscribes and bounces become suppressions, conversions arrive as events; the aggregation (run in the reporter
+-- process, or as `ciclo aggregate`) reads the outcome tables and writes its rollups, cursors and attributed
+-- conversions; the dashboard and /metrics read. Partitions (0011) need no grants of their own when they are
+-- reached through their parent table.
 GRANT SELECT, INSERT ON responses, provider_events, events TO ciclo_reporter;
 GRANT SELECT, INSERT, UPDATE ON suppressions TO ciclo_reporter;
 GRANT SELECT ON deliveries, customers, consents, campaigns, send_decisions, lifecycle_stages, stage_transitions,
-    send_jobs TO ciclo_reporter;
+    send_jobs, send_keys, settings TO ciclo_reporter;
+GRANT SELECT, INSERT, UPDATE ON report_rollups, report_cursors, report_conversions TO ciclo_reporter;
+GRANT SELECT, INSERT, DELETE ON report_pending_responses TO ciclo_reporter;
 
 -- ciclo_analyst: reads every table, now and later (for tables the migrating role creates), and writes nothing.
 -- It also suits a queue-depth autoscaler (deploy/kubernetes/worker-scaledobject.yaml).
