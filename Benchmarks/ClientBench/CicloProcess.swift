@@ -29,15 +29,17 @@ enum CicloProcess {
         var peak = 0.0
         while process.isRunning {
             if let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-               let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") {
+                let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+            {
                 peak = max(peak, kilobytes / 1024)
             }
             if ContinuousClock.now > deadline { process.terminate() }
             try await Task.sleep(for: .milliseconds(2))
         }
         let seconds = (ContinuousClock.now - clock).seconds
-        return Result(status: process.terminationStatus, seconds: seconds, peakMegabytes: peak,
-                      stderr: (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+        return Result(
+            status: process.terminationStatus, seconds: seconds, peakMegabytes: peak,
+            stderr: (try? String(contentsOf: log, encoding: .utf8)) ?? "")
     }
 }

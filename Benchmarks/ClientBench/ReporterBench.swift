@@ -20,7 +20,9 @@ struct ReporterBench: AsyncParsableCommand {
     @Option(help: "The ciclo executable (default: beside ciclo-bench).") var ciclo: String?
 
     func validate() throws {
-        guard (10_000...50_000_000).contains(outcomes) else { throw ValidationError("--outcomes must be 10,000 to 50,000,000") }
+        guard (10_000...50_000_000).contains(outcomes) else {
+            throw ValidationError("--outcomes must be 10,000 to 50,000,000")
+        }
         guard (1...50).contains(reports) else { throw ValidationError("--reports must be 1 to 50") }
     }
 
@@ -29,8 +31,11 @@ struct ReporterBench: AsyncParsableCommand {
         let target = try BenchTarget(environment: environment)
         let cicloPath = try cicloExecutable(ciclo)
         try await target.withConnection("ciclo-bench-reporter") { admin in
-            let migrated: Bool = try await admin.query("SELECT to_regclass('report_rollups') IS NOT NULL").scalar(Bool.self)
-            guard migrated else { throw BenchError("the database is not migrated; make bench-reporter runs ciclo migrate") }
+            let migrated: Bool = try await admin.query("SELECT to_regclass('report_rollups') IS NOT NULL").scalar(
+                Bool.self)
+            guard migrated else {
+                throw BenchError("the database is not migrated; make bench-reporter runs ciclo migrate")
+            }
             try await admin.query("SET statement_timeout = \(timeLimit * 1000)")
             let load = ReporterLoad(outcomes: outcomes)
             let loaded = try await load.generate(on: admin)
@@ -38,8 +43,10 @@ struct ReporterBench: AsyncParsableCommand {
             var table = ResultTable()
 
             note("reference: plain INSERT ... SELECT ... GROUP BY of the same grouping")
-            for statement in ["VACUUM ANALYZE deliveries", "VACUUM ANALYZE responses", "VACUUM ANALYZE events",
-                              "VACUUM ANALYZE send_decisions", "CHECKPOINT"] {
+            for statement in [
+                "VACUUM ANALYZE deliveries", "VACUUM ANALYZE responses", "VACUUM ANALYZE events",
+                "VACUUM ANALYZE send_decisions", "CHECKPOINT",
+            ] {
                 try await admin.executeScript(statement)
             }
             try await admin.executeScript(ReferenceFold.create("bench_reference"))
@@ -54,11 +61,15 @@ struct ReporterBench: AsyncParsableCommand {
                 cicloPath, ["aggregate", "--once", "--chunk", String(chunk)], environment: target.toolEnvironment,
                 timeout: .seconds(timeLimit))
             let foldSeconds = (ContinuousClock.now - clock).seconds
-            guard fold.status == 0 else { throw BenchError("ciclo aggregate failed (\(fold.status)): \(fold.stderr.suffix(800))") }
+            guard fold.status == 0 else {
+                throw BenchError("ciclo aggregate failed (\(fold.status)): \(fold.stderr.suffix(800))")
+            }
             let folded: Int = try await admin.query("SELECT sum(folded)::int8 FROM report_cursors").scalar(Int.self)
-            let sent: Int = try await admin.query("SELECT coalesce(sum(sent), 0)::int8 FROM report_rollups").scalar(Int.self)
+            let sent: Int = try await admin.query("SELECT coalesce(sum(sent), 0)::int8 FROM report_rollups").scalar(
+                Int.self)
             let referenceSent: Int = try await admin.query(
-                "SELECT coalesce(sum(sent), 0)::int8 FROM bench_reference").scalar(Int.self)
+                "SELECT coalesce(sum(sent), 0)::int8 FROM bench_reference"
+            ).scalar(Int.self)
 
             note("report: ciclo report --campaign bench-3, \(reports) runs")
             var times: [Double] = []
@@ -75,28 +86,41 @@ struct ReporterBench: AsyncParsableCommand {
             if !skipVerify {
                 note("verify: ciclo report --verify")
                 let verify = try await CicloProcess.run(
-                    cicloPath, ["report", "--verify"], environment: target.toolEnvironment, timeout: .seconds(timeLimit))
-                verifyLine = (verify.status == 0 ? "match" : "MISMATCH (status \(verify.status))",
-                              String(format: "%.1f s", verify.seconds))
+                    cicloPath, ["report", "--verify"], environment: target.toolEnvironment, timeout: .seconds(timeLimit)
+                )
+                verifyLine = (
+                    verify.status == 0 ? "match" : "MISMATCH (status \(verify.status))",
+                    String(format: "%.1f s", verify.seconds)
+                )
             }
 
-            table.section("\(raw) raw outcomes: " + loaded.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", "))
-            table.row("outcomes aggregated per second", client: Double(folded) / foldSeconds,
-                      reference: Double(raw) / referenceSeconds)
+            table.section(
+                "\(raw) raw outcomes: " + loaded.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", "))
+            table.row(
+                "outcomes aggregated per second", client: Double(folded) / foldSeconds,
+                reference: Double(raw) / referenceSeconds)
             table.row("... seconds for all of them", client: foldSeconds, reference: referenceSeconds, decimals: 1)
             table.row("sent counted (must be equal)", client: String(sent), reference: String(referenceSent))
-            table.row("target: keeps pace with 50,000 outcomes/s", client: Double(folded) / foldSeconds >= 50_000 ? "met" : "not met",
-                      reference: "")
+            table.row(
+                "target: keeps pace with 50,000 outcomes/s",
+                client: Double(folded) / foldSeconds >= 50_000 ? "met" : "not met",
+                reference: "")
             times.sort()
             table.section("ciclo report --campaign bench-3 (process wall time, ms; target 200)")
             table.row("median of \(reports)", client: String(format: "%.0f", times[times.count / 2]), reference: "")
             table.row("slowest", client: String(format: "%.0f", times.last!), reference: "")
-            table.row("ciclo report (overview: coverage, cohorts...)", client: String(format: "%.0f", overview.seconds * 1000),
-                      reference: "")
+            table.row(
+                "ciclo report (overview: coverage, cohorts...)",
+                client: String(format: "%.0f", overview.seconds * 1000),
+                reference: "")
             table.row("ciclo report --verify over everything", client: verifyLine.0, reference: verifyLine.1)
             print("ciclo-bench reporter: \(target.description); \(ProcessInfo.processInfo.activeProcessorCount) cores")
-            print("fold = `ciclo aggregate --once` as its own process (chunks of \(chunk), cursors, first-of-kind checks,")
-            print("conversion attribution); reference = the same grouping as plain INSERT ... SELECT ... GROUP BY over the")
+            print(
+                "fold = `ciclo aggregate --once` as its own process (chunks of \(chunk), cursors, first-of-kind checks,"
+            )
+            print(
+                "conversion attribution); reference = the same grouping as plain INSERT ... SELECT ... GROUP BY over the"
+            )
             print("whole tables (ReferenceFold) on the same server, measured first.")
             print("")
             print(table.render())

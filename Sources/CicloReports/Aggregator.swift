@@ -87,13 +87,15 @@ public struct Aggregator: Sendable {
             if passed { return total }
             if ContinuousClock.now >= deadline {
                 let row = try await conn.query(Self.oldestSQL).first
-                let who = try row.map { row in
-                    "process \(try row.decode(Int.self, at: 0)) (\(try row.decode(String.self, at: 4))) on database "
-                        + "\(try row.decode(String.self, at: 1)), \(try row.decode(String.self, at: 3)) for "
-                        + "\(try row.decode(Int.self, at: 2)) s"
-                } ?? "a transaction that has since ended"
-                throw Blocked(description: "a transaction older than this fold is still open (\(who)); what it "
-                    + "writes cannot be folded until it ends: commit or end it, or run again later")
+                let who =
+                    try row.map { row in
+                        "process \(try row.decode(Int.self, at: 0)) (\(try row.decode(String.self, at: 4))) on database "
+                            + "\(try row.decode(String.self, at: 1)), \(try row.decode(String.self, at: 3)) for "
+                            + "\(try row.decode(Int.self, at: 2)) s"
+                    } ?? "a transaction that has since ended"
+                throw Blocked(
+                    description: "a transaction older than this fold is still open (\(who)); what it "
+                        + "writes cannot be folded until it ends: commit or end it, or run again later")
             }
             try await Task.sleep(for: .milliseconds(100))
         }

@@ -13,8 +13,10 @@ public struct AggregatorConfiguration: Sendable {
     /// With `once`: how long to wait for transactions older than the start to end.
     public var wait: Duration
 
-    public init(interval: Duration = .seconds(5), chunk: Int = 50_000, once: Bool = false,
-                wait: Duration = .seconds(300)) {
+    public init(
+        interval: Duration = .seconds(5), chunk: Int = 50_000, once: Bool = false,
+        wait: Duration = .seconds(300)
+    ) {
         self.interval = interval
         self.chunk = chunk
         self.once = once

@@ -128,7 +128,8 @@ enum Attribution {
     static let holdoutColumns = ["held_out"]
 
     /// Every figure of report_rollups, in table order.
-    static let allColumns = deliveryColumns + responseColumns + conversionColumns.prefix(3) + holdoutColumns
+    static let allColumns =
+        deliveryColumns + responseColumns + conversionColumns.prefix(3) + holdoutColumns
         + conversionColumns.suffix(3)
 
     static let dimensions = "campaign_id, variant, channel, stage, day"

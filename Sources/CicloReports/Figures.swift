@@ -26,13 +26,27 @@ public struct Figures: Sendable, Equatable, Codable {
 
     public static func + (a: Figures, b: Figures) -> Figures {
         var s = a
-        s.sent += b.sent; s.failed += b.failed; s.suppressed += b.suppressed; s.cancelled += b.cancelled
-        s.discarded += b.discarded; s.delivered += b.delivered; s.bouncedHard += b.bouncedHard
-        s.bouncedSoft += b.bouncedSoft; s.complaints += b.complaints; s.providerFailed += b.providerFailed
-        s.unsubscribes += b.unsubscribes; s.opens += b.opens; s.machineOpens += b.machineOpens
-        s.clicks += b.clicks; s.machineClicks += b.machineClicks; s.conversions += b.conversions
-        s.converted += b.converted; s.revenue += b.revenue; s.heldOut += b.heldOut
-        s.holdoutConversions += b.holdoutConversions; s.holdoutConverted += b.holdoutConverted
+        s.sent += b.sent
+        s.failed += b.failed
+        s.suppressed += b.suppressed
+        s.cancelled += b.cancelled
+        s.discarded += b.discarded
+        s.delivered += b.delivered
+        s.bouncedHard += b.bouncedHard
+        s.bouncedSoft += b.bouncedSoft
+        s.complaints += b.complaints
+        s.providerFailed += b.providerFailed
+        s.unsubscribes += b.unsubscribes
+        s.opens += b.opens
+        s.machineOpens += b.machineOpens
+        s.clicks += b.clicks
+        s.machineClicks += b.machineClicks
+        s.conversions += b.conversions
+        s.converted += b.converted
+        s.revenue += b.revenue
+        s.heldOut += b.heldOut
+        s.holdoutConversions += b.holdoutConversions
+        s.holdoutConverted += b.holdoutConverted
         s.holdoutRevenue += b.holdoutRevenue
         return s
     }

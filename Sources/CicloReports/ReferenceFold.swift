@@ -12,25 +12,34 @@ public enum ReferenceFold {
         func upsert(_ columns: [String], _ select: String) -> String {
             Attribution.upsert(columns, from: select)
                 .replacingOccurrences(of: "INSERT INTO report_rollups AS t", with: "INSERT INTO \(table) AS t")
-                .replacingOccurrences(of: "ON CONFLICT ON CONSTRAINT report_rollups_key",
-                                      with: "ON CONFLICT (campaign_id, variant, channel, stage, day)")
+                .replacingOccurrences(
+                    of: "ON CONFLICT ON CONSTRAINT report_rollups_key",
+                    with: "ON CONFLICT (campaign_id, variant, channel, stage, day)")
         }
         return [
-            upsert(Attribution.holdoutColumns, """
+            upsert(
+                Attribution.holdoutColumns,
+                """
                 SELECT campaign_id, variant, channel, stage, \(Attribution.day("due_at")), count(*)
                 FROM send_decisions WHERE outcome IN ('holdout', 'global_holdout') GROUP BY 1, 2, 3, 4, 5
                 """),
-            upsert(Attribution.deliveryColumns, """
+            upsert(
+                Attribution.deliveryColumns,
+                """
                 SELECT campaign_id, variant, channel, stage, \(Attribution.day("finished_at")), \(Attribution.deliveryFigures)
                 FROM deliveries GROUP BY 1, 2, 3, 4, 5
                 """),
-            upsert(Attribution.responseColumns, """
+            upsert(
+                Attribution.responseColumns,
+                """
                 SELECT campaign_id, variant, channel, stage, day, \(Attribution.responseFigures)
                 FROM (SELECT r.kind, r.machine, true AS first, \(Attribution.responseDimensions)
                       FROM responses r LEFT JOIN deliveries d ON d.idempotency_key = r.idempotency_key) located
                 GROUP BY 1, 2, 3, 4, 5
                 """),
-            upsert(Attribution.conversionColumns, """
+            upsert(
+                Attribution.conversionColumns,
+                """
                 SELECT campaign_id, variant, channel, stage, \(Attribution.day("sent_at")), \(Attribution.conversionFigures)
                 FROM (SELECT s.*, true AS first, \(Attribution.amount) AS revenue
                       FROM events e

@@ -13,8 +13,10 @@ public struct Report: Sendable, Codable {
         public var coverageDays: Int
         public var activeDays: Int
 
-        public init(campaign: String? = nil, stage: String? = nil, from: String? = nil, to: String? = nil,
-                    coverageDays: Int = 30, activeDays: Int = 90) {
+        public init(
+            campaign: String? = nil, stage: String? = nil, from: String? = nil, to: String? = nil,
+            coverageDays: Int = 30, activeDays: Int = 90
+        ) {
             self.campaign = campaign
             self.stage = stage
             self.from = from

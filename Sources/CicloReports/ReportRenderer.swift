@@ -40,62 +40,85 @@ public enum ReportRenderer {
                 percent(k.conversionRate), money(k.revenuePerSend), percent(k.unsubscribeRate),
             ]
         }
-        out.append(Section(
-            title: "campaigns",
-            header: ["campaign", "variant", "channel", "stage", "sent", "delivered", "bounce", "open", "machine open",
-                     "ctr", "click/open", "conversion", "revenue/send", "unsubscribe"],
-            rows: lines, numeric: Set(4...13)))
+        out.append(
+            Section(
+                title: "campaigns",
+                header: [
+                    "campaign", "variant", "channel", "stage", "sent", "delivered", "bounce", "open", "machine open",
+                    "ctr", "click/open", "conversion", "revenue/send", "unsubscribe",
+                ],
+                rows: lines, numeric: Set(4...13)))
         let campaignTotals = report.lines.filter { line in
             line.total || report.lines.filter { $0.campaign == line.campaign }.count == 1
         }
-        out.append(Section(
-            title: "uplift",
-            header: ["campaign", "treated", "treated conv", "holdout", "holdout conv", "uplift", "95% ci", "verdict"],
-            rows: campaignTotals.map { line in
-                let f = line.figures
-                guard let u = line.kpis.uplift else {
-                    return [line.campaign, count(f.sent), percent(line.kpis.conversionRate), count(f.heldOut), "-", "-",
-                            "-", f.heldOut == 0 ? "no holdout to compare with" : "no sends to compare"]
-                }
-                return [line.campaign, count(f.sent), percent(u.treatedRate), count(f.heldOut), percent(u.holdoutRate),
-                        points(u.difference), "\(points(u.lower)) to \(points(u.upper))", u.statement]
-            }, numeric: Set(1...6)))
+        out.append(
+            Section(
+                title: "uplift",
+                header: [
+                    "campaign", "treated", "treated conv", "holdout", "holdout conv", "uplift", "95% ci", "verdict",
+                ],
+                rows: campaignTotals.map { line in
+                    let f = line.figures
+                    guard let u = line.kpis.uplift else {
+                        return [
+                            line.campaign, count(f.sent), percent(line.kpis.conversionRate), count(f.heldOut), "-", "-",
+                            "-", f.heldOut == 0 ? "no holdout to compare with" : "no sends to compare",
+                        ]
+                    }
+                    return [
+                        line.campaign, count(f.sent), percent(u.treatedRate), count(f.heldOut), percent(u.holdoutRate),
+                        points(u.difference), "\(points(u.lower)) to \(points(u.upper))", u.statement,
+                    ]
+                }, numeric: Set(1...6)))
         if let coverage = report.coverage {
-            out.append(Section(
-                title: "coverage (last \(report.scope.coverageDays) days)",
-                header: ["stage", "reachable active", "contacted", "coverage"],
-                rows: coverage.map { [$0.stage, count($0.reachable), count($0.contacted), percent($0.rate)] },
-                numeric: [1, 2, 3]))
+            out.append(
+                Section(
+                    title: "coverage (last \(report.scope.coverageDays) days)",
+                    header: ["stage", "reachable active", "contacted", "coverage"],
+                    rows: coverage.map { [$0.stage, count($0.reachable), count($0.contacted), percent($0.rate)] },
+                    numeric: [1, 2, 3]))
         }
         if let mix = report.mix {
-            out.append(Section(
-                title: "mix", header: ["automated sends", "manual sends", "automated share", "target", "on target"],
-                rows: [[count(mix.automatedSends), count(mix.manualSends), percent(mix.automatedShare),
-                        percent(mix.target), mix.onTarget.map { $0 ? "yes" : "no" } ?? "-"]],
-                numeric: [0, 1, 2, 3]))
+            out.append(
+                Section(
+                    title: "mix",
+                    header: ["automated sends", "manual sends", "automated share", "target", "on target"],
+                    rows: [
+                        [
+                            count(mix.automatedSends), count(mix.manualSends), percent(mix.automatedShare),
+                            percent(mix.target), mix.onTarget.map { $0 ? "yes" : "no" } ?? "-",
+                        ]
+                    ],
+                    numeric: [0, 1, 2, 3]))
         }
         if let objectives = report.objectives {
-            out.append(Section(
-                title: "objectives", header: ["stage", "kpi", "target", "actual", "met", "measured as"],
-                rows: objectives.map { o in
-                    let isRate = o.target < 1
-                    let show = { (v: Double?) in isRate ? percent(v) : v.map { count(Int($0.rounded())) } ?? "-" }
-                    return [o.stage, o.kpi, show(o.target), show(o.actual), o.met.map { $0 ? "yes" : "no" } ?? "-",
-                            o.basis]
-                }, numeric: [2, 3]))
+            out.append(
+                Section(
+                    title: "objectives", header: ["stage", "kpi", "target", "actual", "met", "measured as"],
+                    rows: objectives.map { o in
+                        let isRate = o.target < 1
+                        let show = { (v: Double?) in isRate ? percent(v) : v.map { count(Int($0.rounded())) } ?? "-" }
+                        return [
+                            o.stage, o.kpi, show(o.target), show(o.actual), o.met.map { $0 ? "yes" : "no" } ?? "-",
+                            o.basis,
+                        ]
+                    }, numeric: [2, 3]))
         }
         if let transitions = report.transitions {
-            out.append(Section(
-                title: "stage transitions", header: ["from", "to", "customers"],
-                rows: transitions.map { [$0.from ?? "(none)", $0.to, count($0.customers)] }, numeric: [2]))
+            out.append(
+                Section(
+                    title: "stage transitions", header: ["from", "to", "customers"],
+                    rows: transitions.map { [$0.from ?? "(none)", $0.to, count($0.customers)] }, numeric: [2]))
         }
         if let cohorts = report.cohorts {
-            out.append(Section(
-                title: "retention by cohort (share still in the stage)",
-                header: ["stage", "week", "entered", "1w", "2w", "4w", "8w"],
-                rows: cohorts.map { c in
-                    [c.stage, c.week, count(c.entered)] + ["1w", "2w", "4w", "8w"].map { percent(c.retained[$0] ?? nil) }
-                }, numeric: Set(2...6)))
+            out.append(
+                Section(
+                    title: "retention by cohort (share still in the stage)",
+                    header: ["stage", "week", "entered", "1w", "2w", "4w", "8w"],
+                    rows: cohorts.map { c in
+                        [c.stage, c.week, count(c.entered)]
+                            + ["1w", "2w", "4w", "8w"].map { percent(c.retained[$0] ?? nil) }
+                    }, numeric: Set(2...6)))
         }
         return out
     }

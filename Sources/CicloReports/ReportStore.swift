@@ -51,15 +51,17 @@ public struct ReportStore: Sendable {
                     description: "no lifecycle stage is named \"\(stage)\"; `ciclo config show` lists the stages")
             }
             let rows = try await conn.query(Self.linesSQL, [campaignID, scope.stage, scope.from, scope.to])
-            let lines = try Self.withTotals(rows.map { row in
-                let figures = Figures(columns: try (0..<Attribution.allColumns.count).map {
-                    try row.decode(String?.self, at: 5 + $0) ?? "0"
+            let lines = try Self.withTotals(
+                rows.map { row in
+                    let figures = Figures(
+                        columns: try (0..<Attribution.allColumns.count).map {
+                            try row.decode(String?.self, at: 5 + $0) ?? "0"
+                        })
+                    return Report.Line(
+                        campaign: try row.decode(at: 0), kind: try row.decode(at: 1), variant: try row.decode(at: 2),
+                        channel: try row.decode(at: 3), stage: try row.decode(at: 4), total: false, figures: figures,
+                        kpis: KPIs(figures))
                 })
-                return Report.Line(
-                    campaign: try row.decode(at: 0), kind: try row.decode(at: 1), variant: try row.decode(at: 2),
-                    channel: try row.decode(at: 3), stage: try row.decode(at: 4), total: false, figures: figures,
-                    kpis: KPIs(figures))
-            })
             var report = Report(scope: scope, lines: lines)
             if scope.campaign == nil {
                 try await Overview(scope: scope, now: now).load(into: &report, on: conn)
@@ -78,9 +80,11 @@ public struct ReportStore: Sendable {
             out += group
             if group.count > 1 {
                 let figures = group.map(\.figures).reduce(Figures(), +)
-                out.append(Report.Line(
-                    campaign: campaign, kind: group.first?.kind, variant: nil, channel: nil, stage: nil, total: true,
-                    figures: figures, kpis: KPIs(figures)))
+                out.append(
+                    Report.Line(
+                        campaign: campaign, kind: group.first?.kind, variant: nil, channel: nil, stage: nil,
+                        total: true,
+                        figures: figures, kpis: KPIs(figures)))
             }
             index += group.count
         }

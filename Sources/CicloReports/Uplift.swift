@@ -20,7 +20,7 @@ public struct Uplift: Sendable, Equatable, Codable {
     /// Nil when either group is empty: there is nothing to compare.
     public init?(treatedConverted: Int, treated: Int, holdoutConverted: Int, holdout: Int, z: Double = 1.959964) {
         guard treated > 0, holdout > 0, (0...treated).contains(treatedConverted),
-              (0...holdout).contains(holdoutConverted)
+            (0...holdout).contains(holdoutConverted)
         else { return nil }
         let p1 = Double(treatedConverted) / Double(treated)
         let p2 = Double(holdoutConverted) / Double(holdout)

@@ -51,7 +51,7 @@ public struct Verifier: Sendable {
                 cursors[try row.decode(at: 0)] = (try row.decode(at: 1), try row.decode(at: 2))
             }
             guard let d = cursors["deliveries"], let r = cursors["responses"], let e = cursors["events"],
-                  let h = cursors["decisions"]
+                let h = cursors["decisions"]
             else { throw PostgresError(code: .misuse, message: "report_cursors is missing rows; run ciclo migrate") }
             let retained: String? = try await conn.query(Self.retainedSQL).first?.decode(String?.self, at: 0)
             let start = [from, retained].compactMap { $0 }.max()

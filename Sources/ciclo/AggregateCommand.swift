@@ -31,18 +31,23 @@ struct AggregateCommand: AsyncParsableCommand {
             try environment.bootstrapLogging()
             let logger = Logger(label: "ciclo.aggregate")
             let service = AggregatorService(
-                configuration: .init(interval: .milliseconds(Int64(interval * 1000)), chunk: chunk, once: once,
-                                     wait: .milliseconds(Int64(wait * 1000))),
+                configuration: .init(
+                    interval: .milliseconds(Int64(interval * 1000)), chunk: chunk, once: once,
+                    wait: .milliseconds(Int64(wait * 1000))),
                 database: try environment.database(applicationName: "ciclo-aggregate"), logger: logger)
-            let group = ServiceGroup(configuration: .init(
-                services: [.init(service: SecondSignalExit()),
-                           .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [
+                        .init(service: SecondSignalExit()),
+                        .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup),
+                    ],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             do {
                 try await group.run()
             } catch let error as Aggregator.Blocked {
-                throw UserError(description: error.description.prefix(1).uppercased()
-                                + error.description.dropFirst() + ".", exitCode: 75)  // EX_TEMPFAIL
+                throw UserError(
+                    description: error.description.prefix(1).uppercased()
+                        + error.description.dropFirst() + ".", exitCode: 75)  // EX_TEMPFAIL
             }
         }
     }

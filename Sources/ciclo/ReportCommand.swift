@@ -74,8 +74,9 @@ struct ReportCommand: AsyncParsableCommand {
                 await conn.close()
                 print(try ReportRenderer.render(report, as: ReportRenderer.Format(rawValue: format)!))
             } catch let error as ReportError {
-                throw UserError(description: error.description.prefix(1).uppercased() + error.description.dropFirst()
-                                + ".", exitCode: 66)
+                throw UserError(
+                    description: error.description.prefix(1).uppercased() + error.description.dropFirst()
+                        + ".", exitCode: 66)
             }
         }
     }
@@ -87,7 +88,7 @@ enum VerifyReport {
         let range = "days \(result.from ?? "(first)") to \(result.to ?? "(last)")"
         var lines = [
             "verify: \(range): \(result.buckets) rollup buckets, \(result.sent) sent, \(result.responses) responses, "
-                + "\(result.conversions) conversions, \(result.heldOut) held out",
+                + "\(result.conversions) conversions, \(result.heldOut) held out"
         ]
         if result.from != nil {
             lines.append("days before \(result.from!) are not compared (raw rows dropped by retention, or --from)")
@@ -98,7 +99,8 @@ enum VerifyReport {
         }
         lines.append("MISMATCH in \(result.mismatches.count) buckets (raw recount vs rollup):")
         for m in result.mismatches.prefix(50) {
-            let key = "campaign \(m.campaignID.map(String.init) ?? "-") variant \(m.variant ?? "-") "
+            let key =
+                "campaign \(m.campaignID.map(String.init) ?? "-") variant \(m.variant ?? "-") "
                 + "channel \(m.channel ?? "-") stage \(m.stage ?? "-") day \(m.day)"
             let figures = m.figures.map { "\($0.name) \($0.raw) vs \($0.rollup)" }.joined(separator: ", ")
             lines.append("  \(key): \(figures)")

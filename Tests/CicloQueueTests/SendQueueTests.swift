@@ -12,6 +12,7 @@ struct SendQueueTests {
         let db = try await MigrationDatabase.migrated()
         let conn = try await db.connect()
         let customer = try await Seed.customers(1, on: conn)[0]
+        try await conn.query("UPDATE customers SET stage = 'nurture' WHERE id = $1", [customer])
         let job = NewJob(idempotencyKey: "welcome-\(customer)", customerID: customer, channel: "email")
         #expect(try await queue.enqueue([job, job], on: conn) == 1, "a key repeated in one call counts once")
         #expect(try await queue.enqueue([job], on: conn) == 0)
@@ -24,8 +25,10 @@ struct SendQueueTests {
         #expect(try await queue.enqueue([job], on: conn) == 0, "the finished send is not enqueued again")
         #expect(try await conn.query("SELECT count(*)::int8 FROM send_jobs").scalar(Int.self) == 0)
         let delivery = try await conn.query(
-            "SELECT outcome, provider_message_id, attempts FROM deliveries WHERE idempotency_key = $1", [job.idempotencyKey]).single()
+            "SELECT outcome, provider_message_id, attempts, stage FROM deliveries WHERE idempotency_key = $1",
+            [job.idempotencyKey]).single()
         #expect(try delivery.decode(String.self, at: 0) == "sent")
+        #expect(try delivery.decode(String?.self, at: 3) == "nurture", "the stage the customer was in when sent")
         #expect(try delivery.decode(String.self, at: 1) == "p-1")
         #expect(try delivery.decode(Int.self, at: 2) == 1)
         await conn.close()

@@ -14,8 +14,9 @@ import Testing
             let first = try await f.customers(4)
             let winback = try await f.campaign("winback", stage: "active", attributionDays: 7)
             try await f.sends(campaign: winback, key: "wb", firstCustomer: first, count: 2, at: "2026-03-01T10:00:00Z")
-            try await f.holdouts(campaign: winback, key: "wb", firstCustomer: first + 2, count: 1,
-                                 at: "2026-03-01T10:00:00Z")
+            try await f.holdouts(
+                campaign: winback, key: "wb", firstCustomer: first + 2, count: 1,
+                at: "2026-03-01T10:00:00Z")
             // Customer 1: inside the window, twice (49.90 then 10), and a login, which converts for nothing.
             try await f.event(customer: first, kind: "purchase", at: "2026-03-03T09:00:00Z", amount: 49.9)
             try await f.event(customer: first, kind: "purchase", at: "2026-03-04T09:00:00Z", amount: 10)
@@ -40,7 +41,8 @@ import Testing
             #expect(line.figures.holdoutRevenue == 20)
             #expect(line.kpis.conversionRate == 0.5)
             let credited = try await f.conn.query(
-                "SELECT send_key FROM report_conversions ORDER BY event_id").map { try $0.decode(String.self, at: 0) }
+                "SELECT send_key FROM report_conversions ORDER BY event_id"
+            ).map { try $0.decode(String.self, at: 0) }
             #expect(credited == ["wb-1", "wb-1", "wb:holdout:1"])
             #expect(try await f.verify().0)
         }

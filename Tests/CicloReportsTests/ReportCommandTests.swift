@@ -13,17 +13,23 @@ import Testing
             let cycle = try await f.campaign("cycle", kind: "recurring")
             let flash = try await f.campaign("flash", kind: "adhoc")
             try await f.sends(campaign: cycle, key: "a", firstCustomer: first, count: 100, at: "2026-05-01T10:00:00Z")
-            try await f.sends(campaign: cycle, key: "b", firstCustomer: first + 100, count: 70,
-                              at: "2026-05-02T10:00:00Z", variant: "B")
+            try await f.sends(
+                campaign: cycle, key: "b", firstCustomer: first + 100, count: 70,
+                at: "2026-05-02T10:00:00Z", variant: "B")
             try await f.sends(campaign: flash, key: "f", firstCustomer: first, count: 30, at: "2026-05-02T10:00:00Z")
-            try await f.responses(campaign: cycle, key: "a", kind: "open", count: 100, every: 4, at: "2026-05-01T12:00:00Z")
-            try await f.responses(campaign: cycle, key: "a", kind: "open", count: 100, every: 2, machine: true,
-                                  at: "2026-05-01T10:00:05Z")
-            try await f.responses(campaign: cycle, key: "a", kind: "click", count: 100, every: 10,
-                                  at: "2026-05-01T12:00:00Z")
-            try await f.responses(campaign: cycle, key: "a", kind: "bounce_hard", count: 100, every: 50,
-                                  at: "2026-05-01T10:00:01Z")
-            try await f.conn.query("""
+            try await f.responses(
+                campaign: cycle, key: "a", kind: "open", count: 100, every: 4, at: "2026-05-01T12:00:00Z")
+            try await f.responses(
+                campaign: cycle, key: "a", kind: "open", count: 100, every: 2, machine: true,
+                at: "2026-05-01T10:00:05Z")
+            try await f.responses(
+                campaign: cycle, key: "a", kind: "click", count: 100, every: 10,
+                at: "2026-05-01T12:00:00Z")
+            try await f.responses(
+                campaign: cycle, key: "a", kind: "bounce_hard", count: 100, every: 50,
+                at: "2026-05-01T10:00:01Z")
+            try await f.conn.query(
+                """
                 INSERT INTO stage_transitions (customer_id, from_stage, to_stage, rule, at)
                 SELECT $1::int8 + g - 1, 'new', 'active', 'first_deposit', '2026-05-01T00:00:00Z'
                 FROM generate_series(1, 10) g
@@ -44,12 +50,17 @@ import Testing
             #expect(rowA.contains("98") && rowA.contains("2.00%") && rowA.contains("25.51%") && rowA.contains("51.02%"))
             #expect(rowA.contains("10.20%") && rowA.contains("40.00%"))
             #expect(table.contains("(total)"))
-            for section in ["CAMPAIGNS", "UPLIFT", "COVERAGE (LAST 30 DAYS)", "MIX", "OBJECTIVES", "STAGE TRANSITIONS",
-                            "RETENTION BY COHORT"] {
+            for section in [
+                "CAMPAIGNS", "UPLIFT", "COVERAGE (LAST 30 DAYS)", "MIX", "OBJECTIVES", "STAGE TRANSITIONS",
+                "RETENTION BY COHORT",
+            ] {
                 #expect(table.contains(section), "no \(section) section")
             }
             // Mix: 170 automated of 200 sent is 85.00%, on target.
-            #expect(lines.contains { $0.contains("170") && $0.contains("30") && $0.contains("85.00%") && $0.hasSuffix("yes") })
+            #expect(
+                lines.contains {
+                    $0.contains("170") && $0.contains("30") && $0.contains("85.00%") && $0.hasSuffix("yes")
+                })
             #expect(lines.contains { $0.hasPrefix("new ") && $0.contains("active") && $0.hasSuffix("10") })
 
             let (csvStatus, csv, _) = try await f.ciclo(["report", "--format", "csv", "--campaign", "cycle"])
@@ -71,7 +82,10 @@ import Testing
                 (["report", "--format", "xml"], 64, "--format must be table, csv or json"),
                 (["report", "--from", "2026-13-01"], 64, "--from 2026-13-01 is not a day such as 2026-01-31"),
                 (["report", "--to", "yesterday"], 64, "--to yesterday is not a day"),
-                (["report", "--from", "2026-05-02", "--to", "2026-05-01"], 64, "--from 2026-05-02 is after --to 2026-05-01"),
+                (
+                    ["report", "--from", "2026-05-02", "--to", "2026-05-01"], 64,
+                    "--from 2026-05-02 is after --to 2026-05-01"
+                ),
                 (["report", "--verify", "--campaign", "x"], 64, "--verify recounts every campaign and stage"),
                 (["report", "--coverage-days", "0"], 64, "--coverage-days must be 1 to 3660"),
                 (["report", "--campaign", "nope"], 66, "No campaign has the key \"nope\""),

@@ -37,7 +37,8 @@ struct ReportFixture {
     /// `count` customers named `prefix`1..count in `stage`, with email consent; returns the first id.
     @discardableResult
     func customers(_ count: Int, prefix: String = "c", stage: String = "active") async throws -> Int64 {
-        try await conn.query("""
+        try await conn.query(
+            """
             WITH made AS (
                 INSERT INTO customers (external_id, email, stage, last_seen_at)
                 SELECT $1 || g, $1 || g || '@example.com', $3, now() FROM generate_series(1, $2::int4) g
@@ -46,7 +47,8 @@ struct ReportFixture {
                 INSERT INTO consents (customer_id, channel, granted) SELECT id, 'email', true FROM made
             )
             SELECT min(id) FROM made
-            """, [prefix, count, stage]).scalar(Int64.self)
+            """, [prefix, count, stage]
+        ).scalar(Int64.self)
     }
 
     /// A campaign row; returns its id.
@@ -54,16 +56,21 @@ struct ReportFixture {
     func campaign(_ key: String, kind: String = "recurring", stage: String? = "active", attributionDays: Int = 7)
         async throws -> Int64
     {
-        try await conn.query("""
+        try await conn.query(
+            """
             INSERT INTO campaigns (key, name, kind, channel, status, stage, attribution_days)
             VALUES ($1, $1, $2, 'email', 'active', $3, $4) RETURNING id
-            """, [key, kind, stage, attributionDays]).scalar(Int64.self)
+            """, [key, kind, stage, attributionDays]
+        ).scalar(Int64.self)
     }
 
     /// Sent deliveries to customers firstCustomer ..< firstCustomer + count, keys `key`-n, at `at`.
-    func sends(campaign: Int64, key: String, firstCustomer: Int64, count: Int, at: String, variant: String = "A",
-               stage: String = "active", outcome: String = "sent") async throws {
-        try await conn.query("""
+    func sends(
+        campaign: Int64, key: String, firstCustomer: Int64, count: Int, at: String, variant: String = "A",
+        stage: String = "active", outcome: String = "sent"
+    ) async throws {
+        try await conn.query(
+            """
             INSERT INTO deliveries (job_id, idempotency_key, campaign_id, customer_id, channel, outcome, variant,
                                     stage, finished_at)
             SELECT g, $2 || '-' || g, $1, $3::int8 + g - 1, 'email', $7, $5, $6, $4::timestamptz
@@ -75,7 +82,8 @@ struct ReportFixture {
     func holdouts(campaign: Int64, key: String, firstCustomer: Int64, count: Int, at: String, variant: String = "A")
         async throws
     {
-        try await conn.query("""
+        try await conn.query(
+            """
             INSERT INTO send_decisions (campaign_id, customer_id, occasion, channel, outcome, variant, offer_family,
                                         marketing, due_at, decided_at, idempotency_key, stage)
             SELECT $1, $3::int8 + g - 1, 1, 'email', 'holdout', $5, $2, true, $4::timestamptz, $4::timestamptz,
@@ -85,9 +93,12 @@ struct ReportFixture {
     }
 
     /// One response per send `key`-n for n in 1...count (every `every`-th send), `copies` times each.
-    func responses(campaign: Int64, key: String, kind: String, count: Int, every: Int = 1, machine: Bool = false,
-                   at: String, copies: Int = 1) async throws {
-        try await conn.query("""
+    func responses(
+        campaign: Int64, key: String, kind: String, count: Int, every: Int = 1, machine: Bool = false,
+        at: String, copies: Int = 1
+    ) async throws {
+        try await conn.query(
+            """
             INSERT INTO responses (idempotency_key, campaign_id, kind, channel, machine, occurred_at)
             SELECT $2 || '-' || g, $1, $3, 'email', $4, $5::timestamptz
             FROM generate_series(1, $6::int4) g, generate_series(1, $8::int4) c
@@ -97,7 +108,8 @@ struct ReportFixture {
 
     /// An event for a customer.
     func event(customer: Int64, kind: String, at: String, amount: Double? = nil) async throws {
-        try await conn.query("""
+        try await conn.query(
+            """
             INSERT INTO events (customer_id, kind, payload, occurred_at)
             VALUES ($1, $2, CASE WHEN $3::float8 IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('amount', $3::float8) END,
                     $4::timestamptz)
@@ -106,7 +118,8 @@ struct ReportFixture {
 
     /// A purchase of `amount` by every `every`-th customer of firstCustomer ..< firstCustomer + count, at `at`.
     func purchases(firstCustomer: Int64, count: Int, every: Int, at: String, amount: Int = 10) async throws {
-        try await conn.query("""
+        try await conn.query(
+            """
             INSERT INTO events (customer_id, kind, payload, occurred_at)
             SELECT $1::int8 + g - 1, 'purchase', jsonb_build_object('amount', $5::int4), $2::timestamptz
             FROM generate_series(1, $3::int4) g WHERE g % $4::int4 = 0
@@ -115,11 +128,13 @@ struct ReportFixture {
 
     /// The figures of every rollup, summed: (sent, delivered, opens, machine opens, clicks, conversions).
     func rollupTotals() async throws -> [Int] {
-        let row = try await conn.query("""
+        let row = try await conn.query(
+            """
             SELECT coalesce(sum(sent), 0)::int8, coalesce(sum(delivered), 0)::int8, coalesce(sum(opens), 0)::int8,
                    coalesce(sum(machine_opens), 0)::int8, coalesce(sum(clicks), 0)::int8, coalesce(sum(conversions), 0)::int8
             FROM report_rollups
-            """).single()
+            """
+        ).single()
         return try (0..<6).map { try row.decode(Int.self, at: $0) }
     }
 

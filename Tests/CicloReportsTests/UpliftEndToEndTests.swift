@@ -12,9 +12,11 @@ import Testing
         let first = try await f.customers(25_000, prefix: key)
         let id = try await f.campaign(key)
         try await f.sends(campaign: id, key: key, firstCustomer: first, count: 20_000, at: "2026-04-01T10:00:00Z")
-        try await f.holdouts(campaign: id, key: key, firstCustomer: first + 20_000, count: 5_000,
-                             at: "2026-04-01T10:00:00Z")
-        try await f.conn.query("""
+        try await f.holdouts(
+            campaign: id, key: key, firstCustomer: first + 20_000, count: 5_000,
+            at: "2026-04-01T10:00:00Z")
+        try await f.conn.query(
+            """
             INSERT INTO events (customer_id, kind, payload, occurred_at)
             SELECT $1::int8 + g - 1, 'purchase', '{"amount": 25}', '2026-04-03T10:00:00Z'
             FROM generate_series(1, 25000) g

@@ -1,6 +1,6 @@
 import CicloTestSupport
-import Testing
 import Foundation
+import Testing
 
 @testable import CicloReports
 
@@ -46,11 +46,15 @@ import Foundation
         var falseAlarms = 0
         let runs = 2_000
         for _ in 0..<runs {
-            let u = try #require(Uplift(treatedConverted: draws(4_000, 0.12), treated: 4_000,
-                                        holdoutConverted: draws(1_000, 0.08), holdout: 1_000))
+            let u = try #require(
+                Uplift(
+                    treatedConverted: draws(4_000, 0.12), treated: 4_000,
+                    holdoutConverted: draws(1_000, 0.08), holdout: 1_000))
             if u.lower <= 0.04 && 0.04 <= u.upper { covered += 1 }
-            let n = try #require(Uplift(treatedConverted: draws(4_000, 0.1), treated: 4_000,
-                                        holdoutConverted: draws(1_000, 0.1), holdout: 1_000))
+            let n = try #require(
+                Uplift(
+                    treatedConverted: draws(4_000, 0.1), treated: 4_000,
+                    holdoutConverted: draws(1_000, 0.1), holdout: 1_000))
             if n.significant { falseAlarms += 1 }
         }
         // Binomial(2000, 0.95) has a standard deviation of about 10: these bounds are four of them.
@@ -67,7 +71,8 @@ import Foundation
 
     @Test func intervalNarrowsWithMoreCustomers() throws {
         let small = try #require(Uplift(treatedConverted: 12, treated: 100, holdoutConverted: 8, holdout: 100))
-        let large = try #require(Uplift(treatedConverted: 1_200, treated: 10_000, holdoutConverted: 800, holdout: 10_000))
+        let large = try #require(
+            Uplift(treatedConverted: 1_200, treated: 10_000, holdoutConverted: 800, holdout: 10_000))
         #expect(small.difference == large.difference)
         #expect(large.upper - large.lower < (small.upper - small.lower) / 5)
         #expect(!small.significant)

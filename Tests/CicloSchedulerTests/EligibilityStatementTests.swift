@@ -39,6 +39,7 @@ import Testing
         let conn = try await db.connect()
         let ids = try await Seed.customers(200, withoutConsentEvery: 10, on: conn)
         try await conn.query("INSERT INTO suppressions (customer_id, channel, reason) VALUES ($1, 'email', 'unsubscribed')", [ids[0]])
+        try await conn.query("UPDATE customers SET stage = CASE WHEN id % 2 = 0 THEN 'active' ELSE 'at_risk' END")
         let campaign = Self.campaign(key: "cycle", holdout: 0.2)
         let id = try await Self.insertCampaign("cycle", on: conn)
         let noon = try #require(ISO8601DateFormatter().date(from: "2026-03-02T12:00:00Z"))
@@ -52,6 +53,12 @@ import Testing
         #expect(holdout > 15 && holdout < 65, "about 20% of 179 held out, got \(holdout)")
         #expect(first.counts["queued"] == 179 - holdout)
         #expect(first.enqueued == 179 - holdout)
+        // Every decision records the stage the customer was in, for the reporter's holdout figures.
+        let unstaged: Int = try await conn.query("""
+            SELECT count(*) FROM send_decisions d JOIN customers c ON c.id = d.customer_id
+            WHERE d.stage IS DISTINCT FROM c.stage OR d.stage IS NULL
+            """).first!.decode(at: 0)
+        #expect(unstaged == 0)
 
         // The same pass again enqueues nothing: the next cycle of everyone sent or held out is in cooldown, and
         // that is recorded once, not on every later pass.
