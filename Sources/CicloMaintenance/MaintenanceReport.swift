@@ -21,6 +21,14 @@ public struct MaintenanceReport: Sendable, Equatable {
         case dropped(table: String, partition: String, from: String, to: String)
         /// Rows of the DEFAULT partition older than the cutoff, deleted.
         case purgedDefault(table: String, rows: Int)
+
+        /// Whether the step deleted raw rows (a dropped month or purged DEFAULT rows).
+        var removesRawData: Bool {
+            switch self {
+            case .created: return false
+            case .dropped, .purgedDefault: return true
+            }
+        }
     }
 
     public var dryRun: Bool

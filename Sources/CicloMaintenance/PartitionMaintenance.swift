@@ -77,6 +77,10 @@ public struct PartitionMaintenance: Sendable {
                 let rows = try await purgeDefault(quotedDefault, key: quotedKey, before: cutoff, on: conn)
                 if rows > 0 { report.steps.append(.purgedDefault(table: table, rows: rows)) }
             }
+            // Once raw rows are gone, the rollups (which survive them) can only be recounted from the cutoff on.
+            if !options.dryRun, report.steps.contains(where: \.removesRawData) {
+                try await RetentionSetting.markRetainedFrom(cutoff: cutoff, on: conn)
+            }
         }
         return report
     }

@@ -25,4 +25,17 @@ public enum RetentionSetting {
     public static func store(days: Int, on conn: PostgresConnection) async throws {
         try await conn.query(storeSQL, [key, days])
     }
+
+    /// Where complete raw data now starts, for `ciclo report --verify` (CicloReports/Verifier.swift), which
+    /// recounts rollups only from there: the first whole UTC day after the cutoff. It only moves forward.
+    static let retainedFromSQL = """
+        INSERT INTO settings (key, value)
+        VALUES ('raw_retained_from', jsonb_build_object('day', (($1::timestamptz AT TIME ZONE 'UTC')::date + 1)::text))
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()
+        WHERE (settings.value->>'day')::date < (excluded.value->>'day')::date
+        """
+
+    static func markRetainedFrom(cutoff: String, on conn: PostgresConnection) async throws {
+        try await conn.query(retainedFromSQL, [cutoff])
+    }
 }

@@ -111,9 +111,18 @@ struct PartitionMaintenanceTests {
             #expect(try await fixture.conn.query("SELECT to_regclass($1)::text", [kept]).scalar(String?.self) == kept)
         }
         #expect(try await Self.otherTables(fixture.conn) == others)
+        // The report's --verify now recounts from the first whole day after the cutoff.
+        let retained = "SELECT value->>'day' FROM settings WHERE key = 'raw_retained_from'"
+        let day = try await fixture.conn.query(retained).scalar(String.self)
+        #expect(try await fixture.conn.query(
+            "SELECT (($1::timestamptz AT TIME ZONE 'UTC')::date + 1)::text", [try #require(report.cutoff)]
+        ).scalar(String.self) == day)
         let again = try await PartitionMaintenance(options: .init(monthsAhead: 3, retentionDays: 60))
             .run(on: fixture.conn)
         #expect(again.steps.isEmpty, "\(again.lines)")
+        // A longer retention later never moves it back.
+        _ = try await PartitionMaintenance(options: .init(monthsAhead: 3, retentionDays: 400)).run(on: fixture.conn)
+        #expect(try await fixture.conn.query(retained).scalar(String.self) == day)
         await fixture.finish()
     }
 
@@ -168,7 +177,8 @@ struct PartitionMaintenanceTests {
     /// Row counts of tables maintenance must never touch.
     static func otherTables(_ conn: PostgresConnection) async throws -> [Int] {
         try await conn.query("""
-            SELECT unnest(ARRAY[(SELECT count(*) FROM customers), (SELECT count(*) FROM settings),
+            SELECT unnest(ARRAY[(SELECT count(*) FROM customers),
+                                (SELECT count(*) FROM settings WHERE key <> 'raw_retained_from'),
                                 (SELECT count(*) FROM lifecycle_stages), (SELECT count(*) FROM send_keys)])
             """).map { try $0.decode(Int.self, at: 0) }
     }
