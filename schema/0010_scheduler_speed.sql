@@ -65,15 +65,13 @@ BEGIN
     RETURN NULL;
 END;
 $$;
-CREATE FUNCTION send_decisions_delete_for_customers() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION send_decisions_delete_for() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM send_decisions d USING gone g WHERE d.customer_id = g.id;
-    RETURN NULL;
-END;
-$$;
-CREATE FUNCTION send_decisions_delete_for_campaigns() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM send_decisions d USING gone g WHERE d.campaign_id = g.id;
+    IF TG_TABLE_NAME = 'customers' THEN
+        DELETE FROM send_decisions d USING gone g WHERE d.customer_id = g.id;
+    ELSE
+        DELETE FROM send_decisions d USING gone g WHERE d.campaign_id = g.id;
+    END IF;
     RETURN NULL;
 END;
 $$;
@@ -93,20 +91,20 @@ BEGIN
 END;
 $$;
 
-CREATE TRIGGER send_decisions_hold BEFORE DELETE ON customers
-    FOR EACH STATEMENT EXECUTE FUNCTION send_decisions_hold_for_delete();
-CREATE TRIGGER send_decisions_cascade AFTER DELETE ON customers
-    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION send_decisions_delete_for_customers();
-CREATE TRIGGER send_decisions_truncate BEFORE TRUNCATE ON customers
-    FOR EACH STATEMENT EXECUTE FUNCTION send_decisions_truncate();
-CREATE TRIGGER send_decisions_fixed_id BEFORE UPDATE OF id ON customers
-    FOR EACH ROW EXECUTE FUNCTION send_decisions_refuse_id_change();
-
-CREATE TRIGGER send_decisions_hold BEFORE DELETE ON campaigns
-    FOR EACH STATEMENT EXECUTE FUNCTION send_decisions_hold_for_delete();
-CREATE TRIGGER send_decisions_cascade AFTER DELETE ON campaigns
-    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION send_decisions_delete_for_campaigns();
-CREATE TRIGGER send_decisions_truncate BEFORE TRUNCATE ON campaigns
-    FOR EACH STATEMENT EXECUTE FUNCTION send_decisions_truncate();
-CREATE TRIGGER send_decisions_fixed_id BEFORE UPDATE OF id ON campaigns
-    FOR EACH ROW EXECUTE FUNCTION send_decisions_refuse_id_change();
+-- The same four triggers on both referenced tables.
+DO $$
+DECLARE
+    referenced text;
+BEGIN
+    FOREACH referenced IN ARRAY ARRAY['customers', 'campaigns'] LOOP
+        EXECUTE format('CREATE TRIGGER send_decisions_hold BEFORE DELETE ON %I
+                            FOR EACH STATEMENT EXECUTE FUNCTION send_decisions_hold_for_delete()', referenced);
+        EXECUTE format('CREATE TRIGGER send_decisions_cascade AFTER DELETE ON %I REFERENCING OLD TABLE AS gone
+                            FOR EACH STATEMENT EXECUTE FUNCTION send_decisions_delete_for()', referenced);
+        EXECUTE format('CREATE TRIGGER send_decisions_truncate BEFORE TRUNCATE ON %I
+                            FOR EACH STATEMENT EXECUTE FUNCTION send_decisions_truncate()', referenced);
+        EXECUTE format('CREATE TRIGGER send_decisions_fixed_id BEFORE UPDATE OF id ON %I
+                            FOR EACH ROW EXECUTE FUNCTION send_decisions_refuse_id_change()', referenced);
+    END LOOP;
+END;
+$$;

@@ -34,12 +34,18 @@ import Testing
         }
     }
 
-    @Test("a decision naming a missing customer or campaign is refused, and nothing of the statement is kept")
-    func missingReferences() async throws {
+    /// A fresh migrated database with `customers` customers, run through `body` on one connection.
+    func withCustomers(_ customers: Int,
+                       _ body: (MigrationDatabase, PostgresConnection, [Int64]) async throws -> Void) async throws {
         let db = try await MigrationDatabase.migrated()
         defer { Task { await db.drop() } }
         let conn = try await db.connect()
-        let ids = try await Seed.customers(3, on: conn)
+        try await body(db, conn, try await Seed.customers(customers, on: conn))
+        await conn.close()
+    }
+
+    @Test("a decision naming a missing customer or campaign is refused, and nothing of the statement is kept")
+    func missingReferences() async throws { try await withCustomers(3) { _, conn, ids in
         let campaign = try await EligibilityStatementTests.insertCampaign("refs", on: conn)
 
         try await conn.query(Self.insertSQL, [campaign, ids, 1])
@@ -57,15 +63,10 @@ import Testing
         }
         let kept: [Int64] = try await conn.query("SELECT customer_id FROM send_decisions ORDER BY 1").map { try $0.decode(at: 0) }
         #expect(kept == ids)
-        await conn.close()
-    }
+    } }
 
     @Test("deleting customers or a campaign deletes their decisions; truncating customers empties the log")
-    func cascades() async throws {
-        let db = try await MigrationDatabase.migrated()
-        defer { Task { await db.drop() } }
-        let conn = try await db.connect()
-        let ids = try await Seed.customers(4, on: conn)
+    func cascades() async throws { try await withCustomers(4) { _, conn, ids in
         let first = try await EligibilityStatementTests.insertCampaign("refs-a", on: conn)
         let second = try await EligibilityStatementTests.insertCampaign("refs-b", on: conn)
         try await conn.query(Self.insertSQL, [first, ids, 1])
@@ -80,16 +81,11 @@ import Testing
         #expect(try await conn.query("SELECT count(*) FROM send_decisions").scalar(Int.self) == 2)
         try await conn.executeScript("TRUNCATE customers CASCADE")
         #expect(try await conn.query("SELECT count(*) FROM send_decisions").scalar(Int.self) == 0)
-        await conn.close()
-    }
+    } }
 
     @Test("a customer delete waits for a pass still writing, then deletes what it wrote; a pass waits for a delete")
-    func deleteAndPassDoNotRace() async throws {
-        let db = try await MigrationDatabase.migrated()
-        defer { Task { await db.drop() } }
-        let pass = try await db.connect()
+    func deleteAndPassDoNotRace() async throws { try await withCustomers(2) { db, pass, ids in
         let eraser = try await db.connect()
-        let ids = try await Seed.customers(2, on: pass)
         let campaign = try await EligibilityStatementTests.insertCampaign("refs", on: pass)
 
         // The pass has written (uncommitted) when the delete starts: the delete must wait, then remove the row.
@@ -113,7 +109,6 @@ import Testing
         try await eraser.executeScript("COMMIT")
         #expect(try await late.value.affectedRows == 0)
         #expect(try await pass.query("SELECT count(*) FROM send_decisions").scalar(Int.self) == 0)
-        await pass.close()
         await eraser.close()
-    }
+    } }
 }
