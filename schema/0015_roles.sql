@@ -66,12 +66,13 @@ GRANT INSERT ON deliveries TO ciclo_scheduler;
 -- ciclo_reporter: the tracking endpoints and provider webhooks record responses (deduped through provider_events),
 -- unsubscribes and bounces become suppressions, conversions arrive as events; the aggregation (run in the reporter
 -- process, or as `ciclo aggregate`) reads the outcome tables and writes its rollups, cursors and attributed
--- conversions; the dashboard and /metrics read. Partitions (0011) need no grants of their own when they are
+-- conversions; the dashboard and /metrics read. `ciclo report --verify` also reads settings and send_keys: run it
+-- as the analyst (or the owner), not as the reporter. Partitions (0011) need no grants of their own when they are
 -- reached through their parent table.
 GRANT SELECT, INSERT ON responses, provider_events, events TO ciclo_reporter;
 GRANT SELECT, INSERT, UPDATE ON suppressions TO ciclo_reporter;
 GRANT SELECT ON deliveries, customers, consents, campaigns, send_decisions, lifecycle_stages, stage_transitions,
-    send_jobs, send_keys, settings TO ciclo_reporter;
+    send_jobs TO ciclo_reporter;
 GRANT SELECT, INSERT, UPDATE ON report_rollups, report_cursors, report_conversions TO ciclo_reporter;
 GRANT SELECT, INSERT, DELETE ON report_pending_responses TO ciclo_reporter;
 

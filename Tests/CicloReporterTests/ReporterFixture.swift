@@ -20,9 +20,11 @@ struct ReporterFixture: Sendable {
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    /// Runs `body` against a fresh database and a reporter started with `environment` added; stops the reporter
+    /// Runs `body` against a fresh database and a reporter started with `environment` and `arguments` added; stops the reporter
     /// and drops the database afterwards, whatever happens.
-    static func with(environment: [String: String] = [:], _ body: (ReporterFixture) async throws -> Void) async throws {
+    static func with(
+        environment: [String: String] = [:], arguments: [String] = [], _ body: (ReporterFixture) async throws -> Void
+    ) async throws {
         let db = try await MigrationDatabase.migrated()
         var failure: (any Error)?
         do {
@@ -31,7 +33,7 @@ struct ReporterFixture: Sendable {
             let events = "events-token-\(UUID().uuidString)"
             let provider = "esp-secret-\(UUID().uuidString)"
             let reporter = try CicloRun.start(
-                ["reporter", "--port", "0"], url: db.url,
+                ["reporter", "--port", "0"] + arguments, url: db.url,
                 environment: [
                     "CICLO_TOKEN_SECRET": token, "CICLO_EVENTS_TOKEN": events, "CICLO_PROVIDER_ESP_SECRET": provider,
                     "CICLO_LOG_LEVEL": "info",

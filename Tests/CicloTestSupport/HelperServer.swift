@@ -35,8 +35,9 @@ public final class HelperServer: @unchecked Sendable {
         process.standardInput = stdin
         try process.run()
 
-        // Bounded wait for the first line; on any failure the process is killed before the error is thrown.
-        let deadline = ContinuousClock.now + .seconds(15)
+        // Bounded wait for the first line; on any failure the process is killed before the error is thrown. Generous:
+        // a suite starts a dozen Python servers at once, and on a loaded 2-core machine each import can take seconds.
+        let deadline = ContinuousClock.now + .seconds(60)
         var found: Int?
         while found == nil && process.isRunning && ContinuousClock.now < deadline {
             let text = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
