@@ -7,7 +7,7 @@ DB_PORT ?= 54329
 SWIFT   ?= swift
 PG_BIN  := $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 
-.PHONY: help deps build release test demo demo-stop db db-stop psql migrate bench-client bench-queue bench-render bench-scheduler clean
+.PHONY: help deps build release test demo demo-stop db db-stop psql migrate bench-client bench-queue bench-render profile-render bench-scheduler clean
 
 help:
 	@echo "make test          build and run the tests against a throwaway PostgreSQL"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench-client  client benchmark beside pgbench and psql on the same server"
 	@echo "make bench-queue   queue drain, pickup latency and enqueue beside pgbench on the same SQL"
 	@echo "make bench-render  rendering throughput per channel beside the drain rate"
+	@echo "make profile-render  instructions per rendered email under callgrind (CHANNEL=email COUNT=2000)"
 	@echo "make bench-scheduler  a full recurring pass over 1M customers beside a plain INSERT ... SELECT"
 
 deps:
@@ -63,6 +64,16 @@ bench-queue: release
 
 bench-render: release
 	scripts/with-test-db.sh --durable .build/release/ciclo-bench render
+
+# Instruction counts are what a shared, noisy machine cannot spoil. valgrind 3.19 reads no DWARF 5, hence the
+# copy without debug information (symbols stay).
+CHANNEL ?= email
+COUNT ?= 2000
+profile-render: deps
+	$(SWIFT) build -c release --product ciclo-render-profile
+	cp .build/release/ciclo-render-profile /tmp/ciclo-render-profile && strip --strip-debug /tmp/ciclo-render-profile
+	valgrind --tool=callgrind --callgrind-out-file=/tmp/ciclo-render-$(CHANNEL).out /tmp/ciclo-render-profile $(CHANNEL) $(COUNT)
+	callgrind_annotate --inclusive=yes /tmp/ciclo-render-$(CHANNEL).out | head -40
 
 bench-scheduler: release
 	scripts/with-test-db.sh --durable sh -c '.build/release/ciclo migrate && .build/release/ciclo-bench scheduler'

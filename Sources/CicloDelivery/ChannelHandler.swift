@@ -41,7 +41,8 @@ public struct ChannelHandler: JobHandler {
         }
         let links = unsubscribeLinks(for: job)
         let parts: [String: String]
-        switch entry.template.render(context.values(links: links)) {
+        // An email without a text part gets the one derived from its HTML, from the compiled template when it can.
+        switch entry.template.render(context.values(links: links), derivingTextFromHTML: channel == .email) {
         case .success(let rendered): parts = rendered
         case .failure(let failure):
             logger.notice("render failed; send suppressed", metadata: ["job": "\(job.id)", "why": "\(failure)"])
@@ -136,11 +137,8 @@ public struct ChannelHandler: JobHandler {
         guard let transport = transports.webhook, let endpoint = configuration.webhook else {
             return .failed(.permanent("no webhook endpoint is configured"))
         }
-        struct Body: Encodable {
-            var key: String, customer: String?, campaign: String?, message: [String: String]
-        }
-        let body = Body(key: job.idempotencyKey, customer: SendContext.scalar(context.customer["external_id"]),
-                        campaign: context.campaignKey, message: parts)
+        let body = WebhookPayload(key: job.idempotencyKey, customer: SendContext.scalar(context.customer["external_id"]),
+                                  campaign: context.campaignKey, message: parts)
         do {
             let request = try endpoint.request(json: body, idempotencyKey: job.idempotencyKey, now: Date())
             return Self.outcome(await transport.send(request))

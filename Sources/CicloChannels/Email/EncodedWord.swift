@@ -72,10 +72,20 @@ enum EncodedWord {
             bytes = Array(text.utf8)
             var units: [Range<Int>] = []
             var start = 0
-            for character in text {
-                let end = start + character.utf8.count
-                units.append(start..<end)
-                start = end
+            if bytes.allSatisfy({ $0 < 0xCC && $0 != 0x0D }) {
+                // Below U+0300 (lead bytes under CC) no character joins its neighbour in a cluster but CR LF, so
+                // each scalar is a cluster: found from lead bytes without Unicode's grapheme-breaking rules.
+                while start < bytes.count {
+                    let end = start + UTF8Text.scalarLength(lead: bytes[start])
+                    units.append(start..<end)
+                    start = end
+                }
+            } else {
+                for character in text {
+                    let end = start + character.utf8.count
+                    units.append(start..<end)
+                    start = end
+                }
             }
             self.units = units
         }

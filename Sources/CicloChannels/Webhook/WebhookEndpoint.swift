@@ -56,6 +56,10 @@ public struct WebhookEndpoint: Sendable, Hashable {
             guard !secret.isEmpty else { throw Self.missingSecret }
             return signed(body: Data(JSONText.object(object)), idempotencyKey: idempotencyKey, now: now)
         }
+        if let payload = value as? WebhookPayload {
+            guard !secret.isEmpty else { throw Self.missingSecret }
+            return signed(body: Data(payload.json), idempotencyKey: idempotencyKey, now: now)
+        }
         return try request(body: ChannelJSON.encode(value), idempotencyKey: idempotencyKey, now: now)
     }
 }
