@@ -114,8 +114,10 @@ extension ListUnsubscribe {
             try Self.check(url, field: "unsubscribe URL")
             // RFC 2369 takes any absolute URL; plain http is allowed for local set-ups, and only an https URL
             // gets RFC 8058's one-click header (see EmailRenderer).
-            let lowered = url.lowercased()
-            guard lowered.hasPrefix("https://") || lowered.hasPrefix("http://"), Self.hasHost(url) else {
+            // `check` let only printable ASCII through, so byte comparisons answer for characters.
+            let isHTTP =
+                UTF8Text.hasASCIIPrefixIgnoringCase(url, "https://") || UTF8Text.hasASCIIPrefixIgnoringCase(url, "http://")
+            guard isHTTP, Self.hasHost(url) else {
                 throw EmailError(
                     .invalidUnsubscribe, field: "unsubscribe URL",
                     reason: "it must be an absolute http or https URL", value: url)
@@ -124,9 +126,10 @@ extension ListUnsubscribe {
         }
         if let mailto {
             try Self.check(mailto, field: "unsubscribe mailto")
-            let isURI = mailto.lowercased().hasPrefix("mailto:")
+            let isURI = UTF8Text.hasASCIIPrefixIgnoringCase(mailto, "mailto:")
             let rest = isURI ? String(mailto.dropFirst(7)) : mailto
-            let address = String(rest.prefix { $0 != "?" })
+            // Printable ASCII (checked above): the "?" byte is the "?" character.
+            let address = String(rest[..<(rest.utf8.firstIndex(of: UInt8(ascii: "?")) ?? rest.endIndex)])
             do {
                 let parsed = try EmailAddress(address: address)
                 uris.append("mailto:" + parsed.address + rest.dropFirst(address.count))

@@ -62,7 +62,8 @@ public struct EmailRenderer: Sendable {
                 }
             }
         }
-        if message.unsubscribe?.url?.lowercased().hasPrefix("https://") == true {
+        // The URL is printable ASCII by now (`uris` checked it).
+        if let url = message.unsubscribe?.url, UTF8Text.hasASCIIPrefixIgnoringCase(url, "https://") {
             // RFC 8058: only with an https URI; the mail provider then POSTs this body to it.
             add("List-Unsubscribe-Post") { $0.word("List-Unsubscribe=One-Click") }
         }

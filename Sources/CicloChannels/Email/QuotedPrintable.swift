@@ -78,7 +78,9 @@ enum QuotedPrintable {
                     let limit = min(line.upperBound - 1, index + 75 - length)
                     var end = index
                     let base = bytes.baseAddress!
-                    while end + 8 <= limit && Self.allLiteralInside(UnsafeRawPointer(base + end).loadUnaligned(as: UInt64.self)) {
+                    while end + 8 <= limit
+                        && Self.allLiteralInside(UnsafeRawPointer(base + end).loadUnaligned(as: UInt64.self))
+                    {
                         end += 8
                     }
                     while end < limit && Self.isLiteralInside(bytes[end]) { end += 1 }
@@ -90,6 +92,17 @@ enum QuotedPrintable {
                     }
                 }
                 let byte = bytes[index]
+                if byte >= 0x80 && length <= 72 {
+                    // Non-ASCII (accented letters) is quoted wherever it stands; with room left for "=XX" and a soft
+                    // break, none of the rules below can apply.
+                    quoted &+= 1
+                    put(UInt8(ascii: "="))
+                    put(Self.hexDigit(byte >> 4))
+                    put(Self.hexDigit(byte & 0x0F))
+                    length += 3
+                    index += 1
+                    continue
+                }
                 quoted &+= BodyEncoding.needsQuoting(byte) ? 1 : 0
                 sawReturn = sawReturn || byte == 0x0D
                 let isLast = index == line.upperBound - 1
