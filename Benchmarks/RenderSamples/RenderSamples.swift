@@ -23,7 +23,7 @@ public struct RenderSamples {
             name: "bench/push", parts: ["title": (.text, "{{customer.first_name}}, oferta!"), "body": (.text, "Use {{offer_code}} hoje")],
             variables: variables)
         let renderer = EmailRenderer(configuration: .init(messageIDDomain: "bench.example"))
-        let from = "Ciclo Loja <ofertas@bench.example>"
+        let from = try! EmailAddress("Ciclo Loja <ofertas@bench.example>")
         let gateway = SMSGateway(url: "http://127.0.0.1:9/sms")
         let pushGateway = PushGateway(url: "http://127.0.0.1:9/push")
         let webhook = WebhookEndpoint(url: "http://127.0.0.1:9/hook", secret: "bench-secret-0123456789")
@@ -34,9 +34,10 @@ public struct RenderSamples {
             ("email", { i in
                 // As the worker does: the text part from the template's derived text when the values allow it.
                 let parts = try email.render(values(i), derivingTextFromHTML: true).get()
-                // As the worker builds it: From parsed per send, both unsubscribe links, the campaign header.
+                // As the worker builds it: the configured From parsed once, both unsubscribe links, the campaign
+                // header.
                 let message = EmailMessage(
-                    from: try EmailAddress(from), to: [try EmailAddress("ana\(i)@example.com")], subject: parts["subject"]!,
+                    from: from, to: [try EmailAddress("ana\(i)@example.com")], subject: parts["subject"]!,
                     html: parts["html"]!, text: parts["text"], idempotencyKey: "bench-\(i)", date: Date(),
                     unsubscribe: ListUnsubscribe(
                         url: "https://ciclo.example/u/tok\(i)", mailto: "mailto:unsubscribe@bench.example?subject=unsubscribe%20tok\(i)"),

@@ -13,6 +13,8 @@ public struct ChannelHandler: JobHandler {
     let transports: DeliveryTransports
     let templates: TemplateStore
     let emailRenderer: EmailRenderer
+    /// The configured From, parsed once rather than per send (an error still fails each email that uses it).
+    let defaultFrom: Result<EmailAddress, EmailError>
     let logger: Logger
 
     public init(configuration: DeliveryConfiguration, transports: DeliveryTransports, templates: TemplateStore,
@@ -21,6 +23,7 @@ public struct ChannelHandler: JobHandler {
         self.transports = transports
         self.templates = templates
         self.emailRenderer = EmailRenderer(configuration: .init(messageIDDomain: configuration.messageIDDomain))
+        self.defaultFrom = Result { () throws(EmailError) in try EmailAddress(configuration.defaultFrom) }
         self.logger = logger
     }
 
@@ -76,7 +79,7 @@ public struct ChannelHandler: JobHandler {
         }
         do {
             let message = EmailMessage(
-                from: try EmailAddress(settings.from ?? configuration.defaultFrom),
+                from: try settings.from.map { try EmailAddress($0) } ?? defaultFrom.get(),
                 replyTo: try settings.replyTo.map { try EmailAddress($0) },
                 to: [try EmailAddress(address)], subject: parts["subject"] ?? "", html: parts["html"] ?? "",
                 text: parts["text"], idempotencyKey: job.idempotencyKey, date: Date(),

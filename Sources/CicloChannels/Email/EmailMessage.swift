@@ -151,9 +151,13 @@ extension ListUnsubscribe {
     /// A URI in angle brackets must be printable ASCII without spaces or brackets (RFC 3986 percent-encodes the
     /// rest), and short enough for one header line.
     private static func check(_ uri: String, field: String) throws(EmailError) {
-        try EmailAddress.rejectControls(uri, field: field)
-        guard uri.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") })
-        else {
+        // One pass when the URI is fine; a control character gets its own, more precise error.
+        var uri = uri
+        let isPrintable = uri.withUTF8 { bytes in
+            bytes.allSatisfy { $0 &- 0x21 <= 0x7E - 0x21 && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
+        }
+        guard isPrintable else {
+            try EmailAddress.rejectControls(uri, field: field)
             throw EmailError(
                 .invalidUnsubscribe, field: field,
                 reason: "it has a space, a bracket or a non-ASCII character; percent-encode them",
