@@ -11,7 +11,8 @@ let channels = samples.renderers.map(\.0)
 guard arguments.count == 3, let render = samples.renderers.first(where: { $0.0 == arguments[1] })?.1,
     let count = Int(arguments[2]), (1...1_000_000).contains(count)
 else {
-    FileHandle.standardError.write(Data("usage: ciclo-render-profile \(channels.joined(separator: "|")) COUNT (1 to 1,000,000)\n".utf8))
+    let usage = "usage: ciclo-render-profile \(channels.joined(separator: "|")) COUNT (1 to 1,000,000)\n"
+    FileHandle.standardError.write(Data(usage.utf8))
     exit(64)
 }
 let clock = ContinuousClock()

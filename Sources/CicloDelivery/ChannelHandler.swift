@@ -140,8 +140,9 @@ public struct ChannelHandler: JobHandler {
         guard let transport = transports.webhook, let endpoint = configuration.webhook else {
             return .failed(.permanent("no webhook endpoint is configured"))
         }
-        let body = WebhookPayload(key: job.idempotencyKey, customer: SendContext.scalar(context.customer["external_id"]),
-                                  campaign: context.campaignKey, message: parts)
+        let body = WebhookPayload(
+            key: job.idempotencyKey, customer: SendContext.scalar(context.customer["external_id"]),
+            campaign: context.campaignKey, message: parts)
         do {
             let request = try endpoint.request(json: body, idempotencyKey: job.idempotencyKey, now: Date())
             return Self.outcome(await transport.send(request))

@@ -144,7 +144,8 @@ import Testing
     @Test(arguments: [
         WebhookPayload(key: "k-1", customer: "c-1", campaign: "verao", message: ["body": "Olá", "title": "x"]),
         WebhookPayload(key: "k\"2\\", customer: nil, campaign: "a/b", message: [:]),
-        WebhookPayload(key: "", customer: "\u{1}\t\n\r\u{8}\u{C}\u{1F}", campaign: nil, message: ["é": "☀️ </script>"]),
+        WebhookPayload(
+            key: "", customer: "\u{1}\t\n\r\u{8}\u{C}\u{1F}", campaign: nil, message: ["é": "☀️ </script>"]),
         WebhookPayload(key: "k", customer: nil, campaign: nil, message: ["b": "1", "a": "2", "B": "3", "ab": "4"]),
     ])
     func payloadIsWhatJSONEncoderWrites(payload: WebhookPayload) throws {

@@ -120,8 +120,8 @@ extension ListUnsubscribe {
             // RFC 2369 takes any absolute URL; plain http is allowed for local set-ups, and only an https URL
             // gets RFC 8058's one-click header (see EmailRenderer).
             // `check` let only printable ASCII through, so byte comparisons answer for characters.
-            let isHTTP =
-                UTF8Text.hasASCIIPrefixIgnoringCase(url, "https://") || UTF8Text.hasASCIIPrefixIgnoringCase(url, "http://")
+            let isHTTP = UTF8Text.hasASCIIPrefixIgnoringCase(url, "https://")
+                || UTF8Text.hasASCIIPrefixIgnoringCase(url, "http://")
             guard isHTTP, Self.hasHost(url) else {
                 throw EmailError(
                     .invalidUnsubscribe, field: "unsubscribe URL",

@@ -49,7 +49,8 @@ struct DerivedText: Sendable {
         let derived = String(decoding: bytes, as: UTF8.self)
         guard let text = Self.template(derived, markers) else { return nil }
         var checks: [LinkCheck] = []
-        for link in links where link.href.unicodeScalars.contains(Self.open) || link.label.unicodeScalars.contains(Self.open) {
+        let holdsMarker = { (text: String) in text.unicodeScalars.contains(Self.open) }
+        for link in links where holdsMarker(link.href) || holdsMarker(link.label) {
             guard let href = Self.template(link.href, markers, once: false),
                 let label = Self.template(link.label, markers, once: false)
             else { return nil }
@@ -64,8 +65,9 @@ struct DerivedText: Sendable {
     /// is written: the caller then converts the rendered HTML.
     func render(_ values: [String]) -> String? {
         for index in used where !Self.isPlain(values[index]) { return nil }
-        for link in links where HTMLText.linkSuffix(href: link.href.render(values), label: link.label.render(values)) != link.suffix {
-            return nil
+        for link in links {
+            let suffix = HTMLText.linkSuffix(href: link.href.render(values), label: link.label.render(values))
+            if suffix != link.suffix { return nil }
         }
         return text.render(values)
     }

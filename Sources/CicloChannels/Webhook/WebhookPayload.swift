@@ -15,7 +15,8 @@ public struct WebhookPayload: Sendable, Hashable, Encodable {
     /// The JSON that `ChannelJSON.encode` gives (keys sorted, absent identifiers left out), written by hand: the
     /// encoder, and parsing its output again to check it, were most of the cost of a webhook.
     var json: [UInt8] {
-        var json = JSONText(capacity: message.reduce(64 + key.utf8.count) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 })
+        let capacity = message.reduce(64 + key.utf8.count) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 }
+        var json = JSONText(capacity: capacity)
         json.beginObject()
         if let campaign { json.field("campaign", campaign) }
         if let customer { json.field("customer", customer) }
