@@ -156,4 +156,17 @@ import Testing
         #expect(request.body == (try encoder.encode(payload)))
         try WebhookSignature.verify(request, secret: Self.secret, now: Self.signedAt)
     }
+
+    /// The endpoint keys HMAC once; changing its secret must re-key it, and equality is about the configuration.
+    @Test func changingTheSecretSignsWithTheNewOne() throws {
+        var endpoint = WebhookEndpoint(url: "https://hooks.example/in", secret: "old-secret-0123456789")
+        endpoint.secret = Self.secret
+        let request = try endpoint.request(body: Self.body, idempotencyKey: "k", now: Self.signedAt)
+        try WebhookSignature.verify(request, secret: Self.secret, now: Self.signedAt)
+        #expect(throws: WebhookError.self) {
+            try WebhookSignature.verify(request, secret: "old-secret-0123456789", now: Self.signedAt)
+        }
+        #expect(endpoint == WebhookEndpoint(url: "https://hooks.example/in", secret: Self.secret))
+        #expect(Set([endpoint, WebhookEndpoint(url: "https://hooks.example/in", secret: Self.secret)]).count == 1)
+    }
 }
