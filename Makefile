@@ -74,6 +74,8 @@ profile-render: deps
 	cp .build/release/ciclo-render-profile /tmp/ciclo-render-profile && strip --strip-debug /tmp/ciclo-render-profile
 	valgrind --tool=callgrind --callgrind-out-file=/tmp/ciclo-render-$(CHANNEL).out /tmp/ciclo-render-profile $(CHANNEL) $(COUNT)
 	callgrind_annotate --inclusive=yes /tmp/ciclo-render-$(CHANNEL).out | head -40
+	@callgrind_annotate --inclusive=yes /tmp/ciclo-render-$(CHANNEL).out | awk \
+		'/RenderSamplesAAVABycfcS2iKcfU[0-9]*_TA /{gsub(",","",$$1); printf "$(CHANNEL): %d instructions per message\n", $$1/$(COUNT)}'
 
 bench-scheduler: release
 	scripts/with-test-db.sh --durable sh -c '.build/release/ciclo migrate && .build/release/ciclo-bench scheduler'
