@@ -7,7 +7,7 @@ DB_PORT ?= 54329
 SWIFT   ?= swift
 PG_BIN  := $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 
-.PHONY: help deps build release test check-deploy demo demo-stop db db-stop psql migrate bench-client bench-queue bench-render bench-scheduler bench-partitions bench-reporter bench-tracking clean
+.PHONY: help deps build release test check-deploy demo demo-stop db db-stop psql migrate bench-client bench-queue bench-render profile-render bench-scheduler bench-partitions bench-reporter bench-tracking clean
 
 help:
 	@echo "make test          build and run the tests against a throwaway PostgreSQL"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench-client  client benchmark beside pgbench and psql on the same server"
 	@echo "make bench-queue   queue drain, pickup latency and enqueue beside pgbench on the same SQL"
 	@echo "make bench-render  rendering throughput per channel beside the drain rate"
+	@echo "make profile-render  instructions per rendered email under callgrind (CHANNEL=email COUNT=2000)"
 	@echo "make bench-scheduler  a full recurring pass over 1M customers beside a plain INSERT ... SELECT"
 	@echo "make bench-partitions migration 0011 and event reads on monthly partitions beside unpartitioned copies"
 	@echo "make bench-reporter   folding 10M raw outcomes beside a plain GROUP BY; ciclo report latency"
@@ -75,6 +76,18 @@ bench-render: release
 
 bench-tracking: release
 	scripts/with-test-db.sh --durable scripts/bench-tracking.sh
+
+# Instruction counts are what a shared, noisy machine cannot spoil. valgrind 3.19 reads no DWARF 5, hence the
+# copy without debug information (symbols stay).
+CHANNEL ?= email
+COUNT ?= 2000
+profile-render: deps
+	$(SWIFT) build -c release --product ciclo-render-profile
+	cp .build/release/ciclo-render-profile /tmp/ciclo-render-profile && strip --strip-debug /tmp/ciclo-render-profile
+	valgrind --tool=callgrind --callgrind-out-file=/tmp/ciclo-render-$(CHANNEL).out /tmp/ciclo-render-profile $(CHANNEL) $(COUNT)
+	callgrind_annotate --inclusive=yes /tmp/ciclo-render-$(CHANNEL).out | head -40
+	@callgrind_annotate --inclusive=yes /tmp/ciclo-render-$(CHANNEL).out | awk \
+		'/RenderSamplesAAVABycfcS2iKcfU[0-9]*_TA /{gsub(",","",$$1); printf "$(CHANNEL): %d instructions per message\n", $$1/$(COUNT)}'
 
 bench-scheduler: release
 	scripts/with-test-db.sh --durable sh -c '.build/release/ciclo migrate && .build/release/ciclo-bench scheduler'

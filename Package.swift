@@ -183,11 +183,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The messages `ciclo-bench render` times, shared with the profiling harness below.
+        .target(
+            name: "RenderSamples", dependencies: ["CicloChannels"], path: "Benchmarks/RenderSamples",
+            swiftSettings: strict),
+        // Renders one channel's samples synchronously, for callgrind (`make profile-render`).
+        .executableTarget(
+            name: "ciclo-render-profile", dependencies: ["RenderSamples"], path: "Benchmarks/RenderProfile",
+            swiftSettings: strict),
         // Benchmarks print figures beside a reference measured in the same run; they are not tests.
         .executableTarget(
             name: "ciclo-bench",
             dependencies: [
                 "Postgres", "CicloQueue", "CicloWorker", "CicloSchema", "CicloChannels", "CicloTestSupport", "CicloReports",
+                "RenderSamples",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

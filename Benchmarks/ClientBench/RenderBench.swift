@@ -3,6 +3,7 @@ import CicloChannels
 import CicloQueue
 import CicloSchema
 import CicloWorker
+import RenderSamples
 import Foundation
 import Postgres
 
@@ -63,62 +64,5 @@ struct RenderBench: AsyncParsableCommand {
             guard count == drainJobs else { throw BenchError("drained \(count) of \(drainJobs)") }
             return Double(count) / max(seconds, 1e-6)
         }
-    }
-}
-
-/// One compiled template per channel and a function that renders message `i` and returns its size in bytes.
-struct RenderSamples {
-    let renderers: [(String, (Int) throws -> Int)]
-
-    init() {
-        let variables = [
-            TemplateVariable("customer.first_name", default: "cliente"), TemplateVariable("offer_code"),
-            TemplateVariable("send.unsubscribe_url"), TemplateVariable("campaign.name", default: ""),
-        ]
-        let email = try! MessageTemplate(
-            name: "bench/email", parts: [
-                "subject": (.text, "{{customer.first_name}}, a sua oferta de verão: {{offer_code}} ☀️"),
-                "html": (.html, String(repeating: "<p>Olá {{customer.first_name}}, aproveite <b>{{offer_code}}</b> em todas as lojas. Até 50% de desconto!</p>\n", count: 20)
-                    + "<p><a href=\"{{send.unsubscribe_url}}\">Cancelar subscrição</a></p>"),
-            ], variables: variables)
-        let sms = try! MessageTemplate(
-            name: "bench/sms", parts: ["body": (.text, "Olá {{customer.first_name}}! Código {{offer_code}}: até 50% de desconto. Sair: {{send.unsubscribe_url}}")],
-            variables: variables)
-        let push = try! MessageTemplate(
-            name: "bench/push", parts: ["title": (.text, "{{customer.first_name}}, oferta!"), "body": (.text, "Use {{offer_code}} hoje")],
-            variables: variables)
-        let renderer = EmailRenderer(configuration: .init(messageIDDomain: "bench.example"))
-        let from = try! EmailAddress("Ciclo Loja <ofertas@bench.example>")
-        let gateway = SMSGateway(url: "http://127.0.0.1:9/sms")
-        let pushGateway = PushGateway(url: "http://127.0.0.1:9/push")
-        let webhook = WebhookEndpoint(url: "http://127.0.0.1:9/hook", secret: "bench-secret-0123456789")
-        func values(_ i: Int) -> [String: String] {
-            ["customer.first_name": "Ana \(i)", "offer_code": "VERAO\(i)", "send.unsubscribe_url": "https://ciclo.example/u/tok\(i)"]
-        }
-        renderers = [
-            ("email", { i in
-                let parts = try email.render(values(i)).get()
-                let message = EmailMessage(
-                    from: from, to: [try EmailAddress("ana\(i)@example.com")], subject: parts["subject"]!, html: parts["html"]!,
-                    idempotencyKey: "bench-\(i)", date: Date(), unsubscribe: ListUnsubscribe(url: "https://ciclo.example/u/\(i)"))
-                return try renderer.render(message).message.count
-            }),
-            ("sms", { i in
-                let parts = try sms.render(values(i)).get()
-                let phone = try PhoneNumber("+351912345678")
-                guard case .ready(let message) = SMSMessage.compose(text: parts["body"]!, to: phone, from: "Ciclo", policy: SMSPolicy())
-                else { throw BenchError("sms did not compose") }
-                return gateway.request(for: message, idempotencyKey: "bench-\(i)").body.count
-            }),
-            ("push", { i in
-                let parts = try push.render(values(i)).get()
-                let notification = PushNotification(title: parts["title"]!, body: parts["body"]!)
-                return try pushGateway.request(for: notification, deviceToken: "token-\(i)", idempotencyKey: "bench-\(i)").body.count
-            }),
-            ("webhook", { i in
-                let parts = try sms.render(values(i)).get()
-                return try webhook.request(json: parts, idempotencyKey: "bench-\(i)", now: Date()).body.count
-            }),
-        ]
     }
 }

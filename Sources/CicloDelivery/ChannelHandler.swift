@@ -13,6 +13,8 @@ public struct ChannelHandler: JobHandler {
     let transports: DeliveryTransports
     let templates: TemplateStore
     let emailRenderer: EmailRenderer
+    /// The configured From, parsed once rather than per send (an error still fails each email that uses it).
+    let defaultFrom: Result<EmailAddress, EmailError>
     let logger: Logger
 
     public init(configuration: DeliveryConfiguration, transports: DeliveryTransports, templates: TemplateStore,
@@ -21,6 +23,7 @@ public struct ChannelHandler: JobHandler {
         self.transports = transports
         self.templates = templates
         self.emailRenderer = EmailRenderer(configuration: .init(messageIDDomain: configuration.messageIDDomain))
+        self.defaultFrom = Result { () throws(EmailError) in try EmailAddress(configuration.defaultFrom) }
         self.logger = logger
     }
 
@@ -41,7 +44,8 @@ public struct ChannelHandler: JobHandler {
         }
         let links = unsubscribeLinks(for: job)
         let parts: [String: String]
-        switch entry.template.render(context.values(links: links)) {
+        // An email without a text part gets the one derived from its HTML, from the compiled template when it can.
+        switch entry.template.render(context.values(links: links), derivingTextFromHTML: channel == .email) {
         case .success(let rendered): parts = rendered
         case .failure(let failure):
             logger.notice("render failed; send suppressed", metadata: ["job": "\(job.id)", "why": "\(failure)"])
@@ -75,7 +79,7 @@ public struct ChannelHandler: JobHandler {
         }
         do {
             let message = EmailMessage(
-                from: try EmailAddress(settings.from ?? configuration.defaultFrom),
+                from: try settings.from.map { try EmailAddress($0) } ?? defaultFrom.get(),
                 replyTo: try settings.replyTo.map { try EmailAddress($0) },
                 to: [try EmailAddress(address)], subject: parts["subject"] ?? "", html: trackedHTML(parts["html"], job),
                 text: parts["text"], idempotencyKey: job.idempotencyKey, date: Date(),
@@ -144,11 +148,9 @@ public struct ChannelHandler: JobHandler {
         guard let transport = transports.webhook, let endpoint = configuration.webhook else {
             return .failed(.permanent("no webhook endpoint is configured"))
         }
-        struct Body: Encodable {
-            var key: String, customer: String?, campaign: String?, message: [String: String]
-        }
-        let body = Body(key: job.idempotencyKey, customer: SendContext.scalar(context.customer["external_id"]),
-                        campaign: context.campaignKey, message: parts)
+        let body = WebhookPayload(
+            key: job.idempotencyKey, customer: SendContext.scalar(context.customer["external_id"]),
+            campaign: context.campaignKey, message: parts)
         do {
             let request = try endpoint.request(json: body, idempotencyKey: job.idempotencyKey, now: Date())
             return Self.outcome(await transport.send(request))

@@ -138,4 +138,35 @@ import Testing
         #expect(String(decoding: request.body, as: UTF8.self) == #"{"customer":"c-1","event":"signup"}"#)
         try WebhookSignature.verify(request, secret: Self.secret, now: Self.signedAt)
     }
+
+    /// The worker's payload is written by hand; it must be byte for byte what JSONEncoder (sorted keys, slashes as
+    /// they are) writes, whatever the text: quotes, backslashes, controls, slashes, non-ASCII, absent identifiers.
+    @Test(arguments: [
+        WebhookPayload(key: "k-1", customer: "c-1", campaign: "verao", message: ["body": "Olá", "title": "x"]),
+        WebhookPayload(key: "k\"2\\", customer: nil, campaign: "a/b", message: [:]),
+        WebhookPayload(
+            key: "", customer: "\u{1}\t\n\r\u{8}\u{C}\u{1F}", campaign: nil, message: ["é": "☀️ </script>"]),
+        WebhookPayload(key: "k", customer: nil, campaign: nil, message: ["b": "1", "a": "2", "B": "3", "ab": "4"]),
+    ])
+    func payloadIsWhatJSONEncoderWrites(payload: WebhookPayload) throws {
+        let endpoint = WebhookEndpoint(url: "https://hooks.example/in", secret: Self.secret)
+        let request = try endpoint.request(json: payload, idempotencyKey: "k", now: Self.signedAt)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(request.body == (try encoder.encode(payload)))
+        try WebhookSignature.verify(request, secret: Self.secret, now: Self.signedAt)
+    }
+
+    /// The endpoint keys HMAC once; changing its secret must re-key it, and equality is about the configuration.
+    @Test func changingTheSecretSignsWithTheNewOne() throws {
+        var endpoint = WebhookEndpoint(url: "https://hooks.example/in", secret: "old-secret-0123456789")
+        endpoint.secret = Self.secret
+        let request = try endpoint.request(body: Self.body, idempotencyKey: "k", now: Self.signedAt)
+        try WebhookSignature.verify(request, secret: Self.secret, now: Self.signedAt)
+        #expect(throws: WebhookError.self) {
+            try WebhookSignature.verify(request, secret: "old-secret-0123456789", now: Self.signedAt)
+        }
+        #expect(endpoint == WebhookEndpoint(url: "https://hooks.example/in", secret: Self.secret))
+        #expect(Set([endpoint, WebhookEndpoint(url: "https://hooks.example/in", secret: Self.secret)]).count == 1)
+    }
 }

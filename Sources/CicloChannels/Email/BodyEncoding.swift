@@ -29,12 +29,14 @@ enum BodyEncoding: String {
     /// after the headers that `header` returns for the chosen encoding. The same as `choose` and `encode` on the
     /// canonical bytes, but for text whose line ends are LF, the usual case, it encodes quoted-printable straight
     /// from the text, counting as it goes what `choose` needs, and so reads the text once.
-    static func write(_ source: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], header: (BodyEncoding) -> String) {
+    static func write(
+        _ source: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], header: (BodyEncoding, inout [UInt8]) -> Void
+    ) {
         let attempt = QuotedPrintable.encode(source, lineEnd: .lf)
         guard attempt.sawReturn else {
             // Canonical form only adds a CR before each LF, which is never quoted.
             let encoding = choose(quoted: attempt.quoted, of: source.count + attempt.lines - 1)
-            UTF8Text.append(header(encoding), to: &out)
+            header(encoding, &out)
             switch encoding {
             case .quotedPrintable: out.append(contentsOf: attempt.encoded)
             case .base64: base64(canonicalBytes(source), into: &out)
@@ -43,7 +45,7 @@ enum BodyEncoding: String {
         }
         let bytes = canonicalBytes(source)
         let encoding = choose(for: bytes)
-        UTF8Text.append(header(encoding), to: &out)
+        header(encoding, &out)
         encoding.encode(bytes, into: &out)
     }
 

@@ -16,7 +16,7 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
     public let domain: String
 
     /// The bare address (RFC 5322 addr-spec) for the SMTP envelope: `local@domain`.
-    public var address: String { "\(localPart)@\(domain)" }
+    public let address: String
 
     /// The address as a person would write it, for logs: `Name <local@domain>`, unencoded.
     public var description: String {
@@ -28,7 +28,12 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
     public init(_ string: String) throws(EmailError) {
         try Self.rejectLineBreaks(string, field: "email address")
         let trimmed = Blank.trimmed(string, .whitespaces)
-        guard trimmed.hasSuffix(">"), let open = trimmed.lastIndex(of: "<") else {
+        // In ASCII each character is one byte, so byte searches find what the character searches find, cheaply.
+        let open =
+            trimmed.utf8.allSatisfy({ $0 < 0x80 })
+            ? (trimmed.utf8.last == UInt8(ascii: ">") ? trimmed.utf8.lastIndex(of: UInt8(ascii: "<")) : nil)
+            : (trimmed.hasSuffix(">") ? trimmed.lastIndex(of: "<") : nil)
+        guard let open else {
             try self.init(address: trimmed)
             return
         }
@@ -42,6 +47,47 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Validates a bare address and keeps `displayName` (white space collapsed; empty means none).
     public init(address: String, displayName: String? = nil) throws(EmailError) {
+        let local: String, domain: String
+        if let plain = Self.plainParts(address) {
+            (local, domain) = plain
+        } else {
+            (local, domain) = try Self.parse(address)
+        }
+        if let displayName {
+            try Self.rejectControls(displayName, field: "display name")
+        }
+        // Runs of spaces collapse: in a header's phrase, white space between words means one space anyway.
+        let name = displayName.map { name in
+            Self.isCollapsed(name) ? name : name.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        }
+        self.displayName = name?.isEmpty == false ? name : nil
+        self.localPart = local
+        self.domain = domain
+        self.address = local + "@" + domain
+    }
+
+    /// The usual address, `local@host.example` in plain ASCII, checked in one pass over its bytes: the local part
+    /// and domain `parse` would give, or nil for anything else, which `parse` then reads (and may refuse). It
+    /// accepts only what `parse` accepts: no white space or controls to trim or refuse, one "@", a dot-atom local
+    /// part of 1 to 64 characters without a dot at either end or two in a row, a plain host name of two labels or
+    /// more (which IDNA only lowercases), and 254 characters at most.
+    static func plainParts(_ address: String) -> (local: String, domain: String)? {
+        let utf8 = address.utf8
+        guard utf8.count <= 254, let at = utf8.firstIndex(of: UInt8(ascii: "@")) else { return nil }
+        let localBytes = utf8[..<at], domainBytes = utf8[utf8.index(after: at)...]
+        guard (1...64).contains(localBytes.count), localBytes.first != UInt8(ascii: "."),
+            localBytes.last != UInt8(ascii: "."), HostName.isPlain(domainBytes, minimumLabels: 2)
+        else { return nil }
+        var previous: UInt8 = 0
+        for byte in localBytes {
+            guard byte < 0x80, dotAtom[Int(byte)], !(byte == UInt8(ascii: ".") && previous == byte) else { return nil }
+            previous = byte
+        }
+        return (String(address[..<at]), String(address[address.index(after: at)...]).lowercased())
+    }
+
+    /// Reads and checks any other address, naming what is wrong with it.
+    static func parse(_ address: String) throws(EmailError) -> (local: String, domain: String) {
         let address = Blank.trimmed(address, .whitespaces)
         try Self.rejectControls(address, field: "email address", allowTab: true)
         guard !address.isEmpty else {
@@ -74,14 +120,24 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
                 .addressTooLong, field: "email address", reason: "it is longer than 254 characters",
                 value: address)
         }
-        if let displayName {
-            try Self.rejectControls(displayName, field: "display name")
+        return (local, domain)
+    }
+
+    /// Whether collapsing white space would leave `name` as it is: printable ASCII words with single spaces
+    /// between them (in ASCII, `Character.isWhitespace` holds for the space and tab to carriage return only).
+    private static func isCollapsed(_ name: String) -> Bool {
+        var previousSpace = true
+        for byte in name.utf8 {
+            if byte == UInt8(ascii: " ") {
+                if previousSpace { return false }
+                previousSpace = true
+            } else if byte > 0x20 && byte < 0x7F {
+                previousSpace = false
+            } else {
+                return false
+            }
         }
-        // Runs of spaces collapse: in a header's phrase, white space between words means one space anyway.
-        let name = displayName?.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        self.displayName = name?.isEmpty == false ? name : nil
-        self.localPart = local
-        self.domain = domain
+        return !previousSpace || name.isEmpty
     }
 
     /// RFC 5322 atext and the dot: the ASCII bytes a dot-atom may hold, as a table indexed by byte.
@@ -127,8 +183,9 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// C0 controls, DEL and C1 controls have no place in a header; a tab does, but not in an address.
     static func rejectControls(_ value: String, field: String, allowTab: Bool = false) throws(EmailError) {
-        try rejectLineBreaks(value, field: field)
+        // One pass in the usual case: a line break is a control too, so the second look happens only on a refusal.
         guard UTF8Text.hasControl(value, allowTab: allowTab) else { return }
+        try rejectLineBreaks(value, field: field)
         let control = value.unicodeScalars.first { scalar in
             (scalar.value < 0x20 && !(allowTab && scalar == "\t")) || (0x7F...0x9F).contains(scalar.value)
         }

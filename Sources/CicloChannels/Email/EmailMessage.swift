@@ -87,8 +87,11 @@ extension EmailMessage {
             throw EmailError(.emptyBody, field: "HTML body", reason: "it is empty", value: html)
         }
         for header in headers {
-            let field = "header \(header.name.debugDescription)"
-            try EmailAddress.rejectLineBreaks(header.name, field: field)
+            // Worked out only for an error: `debugDescription` cost more than all the checks.
+            var field: String { "header \(header.name.debugDescription)" }
+            if UTF8Text.hasControl(header.name, allowTab: false) {
+                try EmailAddress.rejectLineBreaks(header.name, field: field)
+            }
             let isFieldName = header.name.utf8.allSatisfy { (0x21...0x7E).contains($0) && $0 != UInt8(ascii: ":") }
             guard isFieldName, (1...76).contains(header.name.utf8.count) else {
                 throw EmailError(
@@ -101,7 +104,9 @@ extension EmailMessage {
                     .reservedHeader, field: field, reason: "the renderer writes this header itself",
                     value: header.name)
             }
-            try EmailAddress.rejectControls(header.value, field: field, allowTab: true)
+            if UTF8Text.hasControl(header.value, allowTab: true) {
+                try EmailAddress.rejectControls(header.value, field: field, allowTab: true)
+            }
         }
     }
 }
@@ -114,8 +119,10 @@ extension ListUnsubscribe {
             try Self.check(url, field: "unsubscribe URL")
             // RFC 2369 takes any absolute URL; plain http is allowed for local set-ups, and only an https URL
             // gets RFC 8058's one-click header (see EmailRenderer).
-            let lowered = url.lowercased()
-            guard lowered.hasPrefix("https://") || lowered.hasPrefix("http://"), Self.hasHost(url) else {
+            // `check` let only printable ASCII through, so byte comparisons answer for characters.
+            let isHTTP = UTF8Text.hasASCIIPrefixIgnoringCase(url, "https://")
+                || UTF8Text.hasASCIIPrefixIgnoringCase(url, "http://")
+            guard isHTTP, Self.hasHost(url) else {
                 throw EmailError(
                     .invalidUnsubscribe, field: "unsubscribe URL",
                     reason: "it must be an absolute http or https URL", value: url)
@@ -124,9 +131,10 @@ extension ListUnsubscribe {
         }
         if let mailto {
             try Self.check(mailto, field: "unsubscribe mailto")
-            let isURI = mailto.lowercased().hasPrefix("mailto:")
+            let isURI = UTF8Text.hasASCIIPrefixIgnoringCase(mailto, "mailto:")
             let rest = isURI ? String(mailto.dropFirst(7)) : mailto
-            let address = String(rest.prefix { $0 != "?" })
+            // Printable ASCII (checked above): the "?" byte is the "?" character.
+            let address = String(rest[..<(rest.utf8.firstIndex(of: UInt8(ascii: "?")) ?? rest.endIndex)])
             do {
                 let parsed = try EmailAddress(address: address)
                 uris.append("mailto:" + parsed.address + rest.dropFirst(address.count))
@@ -148,9 +156,13 @@ extension ListUnsubscribe {
     /// A URI in angle brackets must be printable ASCII without spaces or brackets (RFC 3986 percent-encodes the
     /// rest), and short enough for one header line.
     private static func check(_ uri: String, field: String) throws(EmailError) {
-        try EmailAddress.rejectControls(uri, field: field)
-        guard uri.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") })
-        else {
+        // One pass when the URI is fine; a control character gets its own, more precise error.
+        var uri = uri
+        let isPrintable = uri.withUTF8 { bytes in
+            bytes.allSatisfy { $0 &- 0x21 <= 0x7E - 0x21 && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
+        }
+        guard isPrintable else {
+            try EmailAddress.rejectControls(uri, field: field)
             throw EmailError(
                 .invalidUnsubscribe, field: field,
                 reason: "it has a space, a bracket or a non-ASCII character; percent-encode them",

@@ -62,7 +62,8 @@ public struct EmailRenderer: Sendable {
                 }
             }
         }
-        if message.unsubscribe?.url?.lowercased().hasPrefix("https://") == true {
+        // The URL is printable ASCII by now (`uris` checked it).
+        if let url = message.unsubscribe?.url, UTF8Text.hasASCIIPrefixIgnoringCase(url, "https://") {
             // RFC 8058: only with an https URI; the mail provider then POSTs this body to it.
             add("List-Unsubscribe-Post") { $0.word("List-Unsubscribe=One-Click") }
         }
@@ -99,6 +100,10 @@ public struct EmailRenderer: Sendable {
     }
 
     private static let crlf: [UInt8] = [0x0D, 0x0A]
+    private static let dashes: [UInt8] = Array("--".utf8)
+    private static let contentTypeText: [UInt8] = Array("\r\nContent-Type: text/".utf8)
+    private static let charsetAndEncoding: [UInt8] = Array("; charset=utf-8\r\nContent-Transfer-Encoding: ".utf8)
+    private static let headerEnd: [UInt8] = Array("\r\n\r\n".utf8)
 
     /// One body part. The boundary starts with "=_", which neither quoted-printable nor base64 can produce, so it
     /// cannot occur inside an encoded part.
@@ -110,9 +115,15 @@ public struct EmailRenderer: Sendable {
     private static func part(
         _ content: UnsafeBufferPointer<UInt8>, subtype: String, boundary: String, into out: inout [UInt8]
     ) {
-        BodyEncoding.write(content, into: &out) { encoding in
-            "--\(boundary)\r\nContent-Type: text/\(subtype); charset=utf-8\r\n"
-                + "Content-Transfer-Encoding: \(encoding.rawValue)\r\n\r\n"
+        BodyEncoding.write(content, into: &out) { encoding, out in
+            // Appended piece by piece: an interpolated string per part cost more than encoding a short body.
+            out.append(contentsOf: Self.dashes)
+            UTF8Text.append(boundary, to: &out)
+            out.append(contentsOf: Self.contentTypeText)
+            UTF8Text.append(subtype, to: &out)
+            out.append(contentsOf: Self.charsetAndEncoding)
+            UTF8Text.append(encoding.rawValue, to: &out)
+            out.append(contentsOf: Self.headerEnd)
         }
     }
 

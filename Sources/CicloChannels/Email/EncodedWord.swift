@@ -39,8 +39,16 @@ enum EncodedWord {
         isQLiteral(byte) || byte == UInt8(ascii: " ") ? 1 : 3
     }
 
+    static let qPrefix: [UInt8] = Array("=?UTF-8?Q?".utf8)
+    static let bPrefix: [UInt8] = Array("=?UTF-8?B?".utf8)
+
     static func qEncode<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
         var result: [UInt8] = []
+        qEncode(bytes, into: &result)
+        return String(decoding: result, as: UTF8.self)
+    }
+
+    static func qEncode<Bytes: Sequence<UInt8>>(_ bytes: Bytes, into result: inout [UInt8]) {
         for byte in bytes {
             if isQLiteral(byte) {
                 result.append(byte)
@@ -52,7 +60,6 @@ enum EncodedWord {
                 UTF8Text.appendHex(byte, to: &result)
             }
         }
-        return String(decoding: result, as: UTF8.self)
     }
 
     /// Hands out the encoded-words for one run of text, each sized to the room the caller has on its line.
@@ -72,10 +79,20 @@ enum EncodedWord {
             bytes = Array(text.utf8)
             var units: [Range<Int>] = []
             var start = 0
-            for character in text {
-                let end = start + character.utf8.count
-                units.append(start..<end)
-                start = end
+            if bytes.allSatisfy({ $0 < 0xCC && $0 != 0x0D }) {
+                // Below U+0300 (lead bytes under CC) no character joins its neighbour in a cluster but CR LF, so
+                // each scalar is a cluster: found from lead bytes without Unicode's grapheme-breaking rules.
+                while start < bytes.count {
+                    let end = start + UTF8Text.scalarLength(lead: bytes[start])
+                    units.append(start..<end)
+                    start = end
+                }
+            } else {
+                for character in text {
+                    let end = start + character.utf8.count
+                    units.append(start..<end)
+                    start = end
+                }
             }
             self.units = units
         }
@@ -95,6 +112,14 @@ enum EncodedWord {
 
         /// The next encoded-word, at most `maxLength` characters long (from `minLength` to `EncodedWord.maxLength`).
         mutating func next(maxLength: Int) -> String {
+            var word: [UInt8] = []
+            next(maxLength: maxLength, into: &word)
+            return String(decoding: word, as: UTF8.self)
+        }
+
+        /// Appends the next encoded-word to `out`: written in place, as building a string per word, payload and
+        /// prefix cost more than sizing it.
+        mutating func next(maxLength: Int, into out: inout [UInt8]) {
             precondition(maxLength >= EncodedWord.minLength && !isFinished)
             let payloadRoom = min(maxLength, EncodedWord.maxLength) - EncodedWord.overhead
             let start = units[position].lowerBound
@@ -110,8 +135,14 @@ enum EncodedWord {
                     break
                 }
             }
-            let payload = scheme == .q ? qEncode(bytes[start..<end]) : base64(bytes[start..<end])
-            return "=?UTF-8?\(scheme.rawValue)?\(payload)?="
+            out.append(contentsOf: scheme == .q ? EncodedWord.qPrefix : EncodedWord.bPrefix)
+            if scheme == .q {
+                EncodedWord.qEncode(bytes[start..<end], into: &out)
+            } else {
+                Base64.encode(bytes[start..<end]) { out.append($0) }
+            }
+            out.append(UInt8(ascii: "?"))
+            out.append(UInt8(ascii: "="))
         }
 
         private func payloadLength(_ range: Range<Int>) -> Int {
@@ -133,13 +164,6 @@ enum EncodedWord {
             }
             precondition(scalars.count > 1, "a single scalar always fits the minimum word")
             units.replaceSubrange(position...position, with: scalars)
-        }
-
-        private func base64(_ bytes: ArraySlice<UInt8>) -> String {
-            var encoded: [UInt8] = []
-            encoded.reserveCapacity(Base64.length(of: bytes.count))
-            Base64.encode(bytes) { encoded.append($0) }
-            return String(decoding: encoded, as: UTF8.self)
         }
     }
 }

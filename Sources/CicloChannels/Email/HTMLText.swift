@@ -12,12 +12,41 @@ enum HTMLText {
 
     /// The text as UTF-8 bytes, for the renderer, which encodes them without needing them validated as a string.
     static func plainTextBytes(fromHTML html: String) -> [UInt8] {
+        plainTextAndLinks(fromHTML: html, recordingLinks: false).text
+    }
+
+    /// The text, and when asked, every link that `linkSuffix` decided on (for `DerivedText`, which must know which
+    /// decisions its variables could change).
+    static func plainTextAndLinks(fromHTML html: String, recordingLinks: Bool) -> (text: [UInt8], links: [Link]) {
         var html = html
         return html.withUTF8 { bytes in
-            var reader = HTMLReader(bytes: bytes)
+            var reader = HTMLReader(bytes: bytes, recordsLinks: recordingLinks)
             reader.read()
-            return reader.text.bytes
+            return (reader.text.bytes, reader.recordedLinks)
         }
+    }
+
+    /// A closed link: its target and text (both trimmed), and what the text version wrote after the text.
+    struct Link: Equatable {
+        var href: String
+        var label: String
+        var suffix: LinkSuffix
+    }
+
+    enum LinkSuffix: Equatable {
+        /// Nothing: no target, an anchor, script, or a target that is the text itself.
+        case none
+        /// " url": the link had no text.
+        case bare
+        /// " (url)".
+        case parenthesised
+    }
+
+    /// What follows a link's text: its target, unless it adds nothing (same as the text, an anchor, script).
+    static func linkSuffix(href: String, label: String) -> LinkSuffix {
+        guard !href.isEmpty, !href.hasPrefix("#"), !href.lowercased().hasPrefix("javascript:") else { return .none }
+        if label.isEmpty { return .bare }
+        return label != href && "mailto:" + label != href && "tel:" + label != href ? .parenthesised : .none
     }
 }
 
@@ -28,9 +57,12 @@ private struct HTMLReader: ~Copyable {
     var text: TextCollector
     /// Open links: where the link's text starts in the output, and its target.
     var links: [(start: Int, href: String)] = []
+    let recordsLinks: Bool
+    var recordedLinks: [HTMLText.Link] = []
 
-    init(bytes: UnsafeBufferPointer<UInt8>) {
+    init(bytes: UnsafeBufferPointer<UInt8>, recordsLinks: Bool) {
         self.bytes = bytes
+        self.recordsLinks = recordsLinks
         text = TextCollector(capacity: bytes.count)
     }
 
@@ -100,13 +132,13 @@ private struct HTMLReader: ~Copyable {
     /// Writes the link's target after its text, unless it adds nothing (same as the text, an anchor, script).
     private mutating func closeLink(_ link: (start: Int, href: String)) {
         let href = Blank.trimmed(link.href, .whitespaces)
-        let lowered = href.lowercased()
-        guard !href.isEmpty, !href.hasPrefix("#"), !lowered.hasPrefix("javascript:") else { return }
         let label = Blank.trimmed(text.string(from: link.start), .whitespacesAndNewlines)
-        if label.isEmpty {
-            text.append(" " + href)
-        } else if label != href && "mailto:" + label != href && "tel:" + label != href {
-            text.append(" (" + href + ")")
+        let suffix = HTMLText.linkSuffix(href: href, label: label)
+        if recordsLinks { recordedLinks.append(HTMLText.Link(href: href, label: label, suffix: suffix)) }
+        switch suffix {
+        case .none: break
+        case .bare: text.append(" " + href)
+        case .parenthesised: text.append(" (" + href + ")")
         }
     }
 

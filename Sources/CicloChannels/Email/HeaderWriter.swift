@@ -45,6 +45,18 @@ struct HeaderWriter {
         wordsOnLine += 1
     }
 
+    /// `word(before + value + after)` without building the string.
+    mutating func word(_ value: String, before: StaticString, after: StaticString) {
+        let needed = 1 + before.utf8CodeUnitCount + value.utf8.count + after.utf8CodeUnitCount
+        if wordsOnLine > 0 && lineLength + needed > Self.preferredLineLength { fold() }
+        text.append(UInt8(ascii: " "))
+        before.withUTF8Buffer { text.append(contentsOf: $0) }
+        UTF8Text.append(value, to: &text)
+        after.withUTF8Buffer { text.append(contentsOf: $0) }
+        lineLength += needed
+        wordsOnLine += 1
+    }
+
     /// Appends `value` as encoded-words, each sized to fit the current line.
     mutating func encoded(_ value: String) {
         var encoder = EncodedWord.Encoder(value)
@@ -58,7 +70,12 @@ struct HeaderWriter {
                 fold()
                 room = Self.preferredLineLength - 1
             }
-            word(encoder.next(maxLength: min(room, EncodedWord.maxLength)), foldable: false)
+            // A word that is never folded before, written in place.
+            text.append(UInt8(ascii: " "))
+            let start = text.count
+            encoder.next(maxLength: min(room, EncodedWord.maxLength), into: &text)
+            lineLength += 1 + text.count - start
+            wordsOnLine += 1
         }
     }
 
@@ -89,12 +106,12 @@ struct HeaderWriter {
     /// An address list: `Name <local@domain>, other@domain`.
     mutating func addresses(_ list: [EmailAddress]) {
         for (index, address) in list.enumerated() {
-            let separator = index < list.count - 1 ? "," : ""
+            let isLast = index == list.count - 1
             if let name = address.displayName {
                 phrase(name)
-                word("<\(address.address)>" + separator)
+                word(address.address, before: "<", after: isLast ? ">" : ">,")
             } else {
-                word(address.address + separator)
+                word(address.address, before: "", after: isLast ? "" : ",")
             }
         }
     }

@@ -77,6 +77,12 @@ enum QuotedPrintable {
                 if length > 0 {
                     let limit = min(line.upperBound - 1, index + 75 - length)
                     var end = index
+                    let base = bytes.baseAddress!
+                    while end + 8 <= limit
+                        && Self.allLiteralInside(UnsafeRawPointer(base + end).loadUnaligned(as: UInt64.self))
+                    {
+                        end += 8
+                    }
                     while end < limit && Self.isLiteralInside(bytes[end]) { end += 1 }
                     if end > index {
                         (output + count).initialize(from: bytes.baseAddress! + index, count: end - index)
@@ -86,6 +92,17 @@ enum QuotedPrintable {
                     }
                 }
                 let byte = bytes[index]
+                if byte >= 0x80 && length <= 72 {
+                    // Non-ASCII (accented letters) is quoted wherever it stands; with room left for "=XX" and a soft
+                    // break, none of the rules below can apply.
+                    quoted &+= 1
+                    put(UInt8(ascii: "="))
+                    put(Self.hexDigit(byte >> 4))
+                    put(Self.hexDigit(byte & 0x0F))
+                    length += 3
+                    index += 1
+                    continue
+                }
                 quoted &+= BodyEncoding.needsQuoting(byte) ? 1 : 0
                 sawReturn = sawReturn || byte == 0x0D
                 let isLast = index == line.upperBound - 1
@@ -122,6 +139,19 @@ enum QuotedPrintable {
         @inline(__always)
         private static func isLiteral(_ byte: UInt8) -> Bool {
             byte >= 0x21 && byte <= 0x7E && byte != UInt8(ascii: "=")
+        }
+
+        /// Whether all eight bytes of `word` are printable ASCII or spaces, and none is "=": each then stands for
+        /// itself inside a line, and eight are tested at once (SWAR: a byte's high bit in each mask says "below
+        /// 0x20", "0x80 or above", "0x7F" or "=", and the tests are exact for "is there any such byte").
+        @inline(__always)
+        private static func allLiteralInside(_ word: UInt64) -> Bool {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            func hasZero(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highs }
+            let below20 = (word &- ones &* 0x20) & ~word & highs
+            let bad = below20 | (word & highs) | hasZero(word ^ (ones &* 0x7F)) | hasZero(word ^ (ones &* 0x3D))
+            return bad == 0
         }
 
         /// Bytes that stand for themselves anywhere but at the start or the end of a line: the literal ones, and the

@@ -147,7 +147,7 @@ struct TextCollector: ~Copyable {
 
     /// Zero-width characters that email builders pad preheaders with; they only clutter the text version.
     @inline(__always)
-    private static func isInvisible(_ value: UInt32) -> Bool {
+    static func isInvisible(_ value: UInt32) -> Bool {
         switch value {
         case 0x200B, 0x200C, 0xFEFF, 0x00AD, 0x034F: true
         default: false

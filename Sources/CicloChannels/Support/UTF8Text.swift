@@ -113,6 +113,18 @@ enum UTF8Text {
         return offset >= 2 && bytes[offset - 2] >= 0xC0 && bytes[offset - 2] < 0xCC
     }
 
+    /// Whether `string` starts with `prefix` (lowercase ASCII), ignoring ASCII case. For ASCII strings only, where it
+    /// answers what `string.lowercased().hasPrefix(prefix)` answers without making a lowercased copy.
+    static func hasASCIIPrefixIgnoringCase(_ string: String, _ prefix: StaticString) -> Bool {
+        let utf8 = string.utf8
+        guard utf8.count >= prefix.utf8CodeUnitCount else { return false }
+        return prefix.withUTF8Buffer { prefix in
+            zip(utf8, prefix).allSatisfy { byte, expected in
+                (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte) == expected
+            }
+        }
+    }
+
     /// Whether the byte `first` is directly followed by `second` somewhere in `string`.
     static func containsPair(_ string: String, _ first: UInt8, _ second: UInt8) -> Bool {
         var previous: UInt8? = nil
@@ -126,13 +138,16 @@ enum UTF8Text {
     /// Whether any scalar of `string` is a C0 control (tab aside, when allowed), DEL or a C1 control: the same
     /// question `EmailAddress.rejectControls` asks, answered on bytes. C1 controls are the bytes C2 80 to C2 9F.
     static func hasControl(_ string: String, allowTab: Bool) -> Bool {
-        var previous: UInt8 = 0
-        for byte in string.utf8 {
-            if byte < 0x20 && !(allowTab && byte == 0x09) || byte == 0x7F { return true }
-            if previous == 0xC2 && byte < 0xA0 && byte >= 0x80 { return true }
-            previous = byte
+        var string = string
+        return string.withUTF8 { bytes in
+            var previous: UInt8 = 0
+            for byte in bytes {
+                if byte < 0x20 && !(allowTab && byte == 0x09) || byte == 0x7F { return true }
+                if previous == 0xC2 && byte < 0xA0 && byte >= 0x80 { return true }
+                previous = byte
+            }
+            return false
         }
-        return false
     }
 }
 

@@ -58,6 +58,8 @@ public struct MessageTemplate: Sendable {
     /// Every part in its plain form (see `PlainTemplate`), or nil when any part needs the Mustache engine.
     private let plainParts: [String: PlainTemplate]?
     private let names: Set<String>
+    /// The text part derived from the HTML part once, for emails without a text part (see `DerivedText`).
+    private let derivedText: DerivedText?
 
     /// Compiles every part. `parts` maps a part name to its kind and source.
     public init(name: String, parts: [String: (kind: PartKind, source: String)], variables: [TemplateVariable]) throws {
@@ -96,6 +98,7 @@ public struct MessageTemplate: Sendable {
         self.parts = compiled
         self.plainParts = plain?.count == compiled.count ? plain : nil
         self.names = declared
+        derivedText = compiled["text"] == nil ? plain?["html"].flatMap { DerivedText(html: $0) } : nil
     }
 
     /// The part names this template has.
@@ -104,6 +107,15 @@ public struct MessageTemplate: Sendable {
     /// Renders every part with `values`, falling back to each variable's default; fails, naming them, when a
     /// declared variable has neither. Values for names the template does not declare are ignored.
     public func render(_ values: [String: String]) -> Result<[String: String], RenderFailure> {
+        render(values, derivingTextFromHTML: false)
+    }
+
+    /// Renders every part as `render(_:)` does and, when `derivingTextFromHTML` is set and the template has an
+    /// `html` part but no `text` part, adds a `text` part: exactly the text the email renderer would derive from the
+    /// rendered HTML, worked out from a text template derived once when the values allow it.
+    public func render(
+        _ values: [String: String], derivingTextFromHTML: Bool
+    ) -> Result<[String: String], RenderFailure> {
         var resolvedValues: [String] = []
         resolvedValues.reserveCapacity(variables.count)
         var missing: [String] = []
@@ -115,14 +127,31 @@ public struct MessageTemplate: Sendable {
             }
         }
         if !missing.isEmpty { return .failure(RenderFailure(template: name, missing: missing)) }
-        if let plainParts { return .success(plainParts.mapValues { $0.render(resolvedValues) }) }
+        var output = renderParts(resolvedValues)
+        if derivingTextFromHTML && parts["text"] == nil, let html = output["html"] {
+            output["text"] = derivedText?.render(resolvedValues) ?? HTMLText.plainText(fromHTML: html)
+        }
+        return .success(output)
+    }
+
+    /// Whether the text part is derived once from the HTML template (for tests).
+    var derivesText: Bool { derivedText != nil }
+
+    /// The text from the derived template for `values` (defaults filled in), or nil when it does not apply.
+    func derivedText(_ values: [String: String]) -> String? {
+        derivedText?.render(variables.map { values[$0.name] ?? $0.defaultValue ?? "" })
+    }
+
+    /// Every part, with one value per declared variable.
+    private func renderParts(_ resolvedValues: [String]) -> [String: String] {
+        if let plainParts { return plainParts.mapValues { $0.render(resolvedValues) } }
         let resolved = Dictionary(uniqueKeysWithValues: zip(variables.map(\.name), resolvedValues))
         // An empty value is left out of the context, so `{{#x}}` treats it as absent, as Mustache users expect;
         // `{{x}}` renders it as nothing either way.
         let context = Self.nest(resolved.filter { !$0.value.isEmpty })
         var output: [String: String] = [:]
         for (part, template) in parts { output[part] = template.render(context) }
-        return .success(output)
+        return output
     }
 
     /// Whether a declared name is a prefix of another (`customer` and `customer.name`): `nest` then makes one

@@ -9,14 +9,30 @@ import Foundation
 public struct WebhookEndpoint: Sendable, Hashable {
     public var url: String
     /// The shared secret, from configuration; its UTF-8 bytes are the HMAC key.
-    public var secret: String
+    public var secret: String {
+        didSet { signingKey = WebhookSigningKey(secret: secret) }
+    }
     /// Extra headers every request carries.
     public var headers: [HTTPHeader]
+    /// HMAC keyed with `secret`, once per endpoint.
+    private var signingKey: WebhookSigningKey
 
     public init(url: String, secret: String, headers: [HTTPHeader] = []) {
         self.url = url
         self.secret = secret
         self.headers = headers
+        signingKey = WebhookSigningKey(secret: secret)
+    }
+
+    // Equal and hashed by what it is configured with; the signing key follows from the secret.
+    public static func == (lhs: WebhookEndpoint, rhs: WebhookEndpoint) -> Bool {
+        lhs.url == rhs.url && lhs.secret == rhs.secret && lhs.headers == rhs.headers
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(url)
+        hasher.combine(secret)
+        hasher.combine(headers)
     }
 
     /// The signed POST that delivers `body`, a JSON document, signed as of `now`.
@@ -34,7 +50,7 @@ public struct WebhookEndpoint: Sendable, Hashable {
     /// The request for a body known to be JSON.
     private func signed(body: Data, idempotencyKey: String, now: Date) -> HTTPMessage {
         let timestamp = WebhookSignature.unixSeconds(now)
-        let signature = WebhookSignature.sign(body: body, timestamp: timestamp, secret: secret)
+        let signature = signingKey.sign(body: body, timestamp: timestamp)
         return HTTPMessage(
             url: url,
             headers: [
@@ -55,6 +71,10 @@ public struct WebhookEndpoint: Sendable, Hashable {
         if let object = value as? [String: String] {
             guard !secret.isEmpty else { throw Self.missingSecret }
             return signed(body: Data(JSONText.object(object)), idempotencyKey: idempotencyKey, now: now)
+        }
+        if let payload = value as? WebhookPayload {
+            guard !secret.isEmpty else { throw Self.missingSecret }
+            return signed(body: Data(payload.json), idempotencyKey: idempotencyKey, now: now)
         }
         return try request(body: ChannelJSON.encode(value), idempotencyKey: idempotencyKey, now: now)
     }
