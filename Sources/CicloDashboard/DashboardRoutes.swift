@@ -91,26 +91,13 @@ struct Period: Sendable, Equatable {
     }
 
     static func parse(_ text: String, name: String) throws(Invalid) -> Date {
-        let formatter = Self.formatter()
-        guard text.utf8.count == 10, let date = formatter.date(from: text), formatter.string(from: date) == text else {
+        guard let date = UTCDay.parse(text) else {
             throw Invalid(description: "\(name) must be a day written YYYY-MM-DD, not \"\(text)\"")
         }
         return date
     }
 
-    static func day(of date: Date) -> Date {
-        let formatter = Self.formatter()
-        return formatter.date(from: formatter.string(from: date)) ?? date
-    }
+    static func day(of date: Date) -> Date { UTCDay.start(of: date) }
 
-    static func text(_ date: Date) -> String { formatter().string(from: date) }
-
-    static func formatter() -> DateFormatter {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd"
-        formatter.isLenient = false
-        return formatter
-    }
+    static func text(_ date: Date) -> String { UTCDay.text(date) }
 }

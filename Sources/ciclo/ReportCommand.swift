@@ -41,12 +41,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     /// A calendar day, strictly YYYY-MM-DD.
     static func day(_ text: String, flag: String) throws -> Date {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd"
-        formatter.isLenient = false
-        guard text.count == 10, let date = formatter.date(from: text), formatter.string(from: date) == text else {
+        guard let date = UTCDay.parse(text) else {
             throw ValidationError("\(flag) \(text) is not a day such as 2026-01-31")
         }
         return date
