@@ -57,7 +57,9 @@ struct WorkerRetryTests {
             database: try db.configuration(), handler: handler, logger: Logger(label: "test.worker"))
         let running = Task { try await worker.run() }
 
-        let settled = try await eventually {
+        // A bound, not a timing check: on a loaded 2-core machine running the whole suite a worker can take many
+        // seconds to start claiming.
+        let settled = try await eventually(.seconds(60)) {
             try await conn.query("""
                 SELECT (SELECT count(*) FROM deliveries) = 1
                    AND (SELECT count(*) FROM send_jobs WHERE state = 'failed') = 2
@@ -87,7 +89,7 @@ struct WorkerRetryTests {
         #expect(try await jobs.list(FailedJobFilter(errorLike: "always"), on: conn).count == 1)
         #expect(try await jobs.retry(FailedJobFilter(errorLike: "always"), on: conn) == 1)
         #expect(try await jobs.discard(FailedJobFilter(errorLike: "550%"), on: conn) == 1)
-        let finished = try await eventually {
+        let finished = try await eventually(.seconds(60)) {
             try await conn.query("SELECT count(*) = 0 FROM send_jobs").scalar(Bool.self)
         }
         #expect(finished)
