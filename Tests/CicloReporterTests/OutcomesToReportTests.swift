@@ -40,7 +40,8 @@ struct OutcomesToReportTests {
             #expect(try await f.webhook(delivered).status == 200)
             #expect(try await f.webhook(delivered).status == 200)
 
-            let now = Date().ISO8601Format()
+            // A minute ahead: event times are whole seconds, and a purchase stamped before the send is never its.
+            let now = Date().addingTimeInterval(60).ISO8601Format()
             let conversions = """
                 [{"customer": "ana", "kind": "purchase", "time": "\(now)", "payload": {"amount": 30}},
                  {"customer": "bob", "kind": "purchase", "time": "\(now)", "payload": {"amount": 99}}]
