@@ -14,7 +14,8 @@ struct ReporterLoad {
     var customers: Int { max(outcomes / 10, 1_000) }
 
     static let resetSQL = """
-        TRUNCATE deliveries, responses, events, send_decisions, report_rollups, report_conversions,
+        TRUNCATE send_decisions;
+        TRUNCATE deliveries, responses, events, report_rollups, report_conversions,
                  report_pending_responses, customers, campaigns RESTART IDENTITY CASCADE;
         UPDATE report_cursors SET xid = '0', id = 0, folded = 0;
         """
