@@ -5,7 +5,7 @@ import CicloReports
 public enum DashboardPages {
     /// The programme: headline KPIs, every campaign, coverage by stage, the automated/manual mix, objectives.
     public static func overview(_ report: Report, series: DailySeries, period: String) -> DashboardPage {
-        let totals = report.lines.filter { !$0.total }.reduce(Figures()) { $0 + $1.figures }
+        let totals = sum(detail(report.lines))
         var charts = [series.volumeChart.svg, series.engagementChart.svg, series.conversionChart.svg]
         var statements: [String] = []
         if let coverage = report.coverage {
@@ -35,8 +35,8 @@ public enum DashboardPages {
     public static func campaign(_ key: String, _ report: Report, series: DailySeries, period: String)
         -> DashboardPage
     {
-        let lines = report.lines.filter { !$0.total }
-        let totals = lines.reduce(Figures()) { $0 + $1.figures }
+        let lines = detail(report.lines)
+        let totals = sum(lines)
         let kpis = KPIs(totals)
         let statement = kpis.uplift.map { "Uplift: this campaign \($0.statement)." }
             ?? "No holdout members in this period, so there is no uplift to measure."
@@ -66,7 +66,7 @@ public enum DashboardPages {
     /// One lifecycle stage: its objective against the actual, coverage, the campaigns serving it, transitions
     /// into it and its cohorts' retention.
     public static func stage(_ key: String, _ report: Report, series: DailySeries, period: String) -> DashboardPage {
-        let totals = report.lines.filter { !$0.total }.reduce(Figures()) { $0 + $1.figures }
+        let totals = sum(detail(report.lines))
         var cards = [DashboardPage.Card]()
         if let objective = report.objectives?.first(where: { $0.stage == key }) {
             cards.append(.init(
@@ -98,6 +98,11 @@ public enum DashboardPages {
             cards: cards + self.cards(totals), charts: [series.volumeChart.svg, series.engagementChart.svg, series.conversionChart.svg],
             tables: tables)
     }
+
+    /// The report's lines without the per-campaign totals it adds, so that summing never counts a line twice.
+    static func detail(_ lines: [Report.Line]) -> [Report.Line] { lines.filter { !$0.total } }
+
+    static func sum(_ lines: [Report.Line]) -> Figures { lines.reduce(Figures()) { $0 + $1.figures } }
 
     static func cards(_ figures: Figures) -> [DashboardPage.Card] {
         let kpis = KPIs(figures)

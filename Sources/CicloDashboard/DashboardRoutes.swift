@@ -72,16 +72,16 @@ struct Period: Sendable, Equatable {
     static let defaultDays = 30
 
     init(from: String?, to: String?, now: Date) throws(Invalid) {
-        var end = Self.day(of: now)
+        var end = UTCDay.start(of: now)
         if let to { end = try Self.parse(to, name: "to") }
         var start = end.addingTimeInterval(-Double(Self.defaultDays - 1) * 86_400)
         if let from { start = try Self.parse(from, name: "from") }
-        guard start <= end else { throw Invalid(description: "from (\(Self.text(start))) is after to (\(Self.text(end)))") }
+        guard start <= end else { throw Invalid(description: "from (\(UTCDay.text(start))) is after to (\(UTCDay.text(end)))") }
         guard end.timeIntervalSince(start) <= 366 * 86_400 else {
             throw Invalid(description: "the period is longer than 366 days; choose a shorter one")
         }
-        self.from = Self.text(start)
-        self.to = Self.text(end)
+        self.from = UTCDay.text(start)
+        self.to = UTCDay.text(end)
     }
 
     var description: String { "\(from) to \(to) (UTC days)" }
@@ -96,8 +96,4 @@ struct Period: Sendable, Equatable {
         }
         return date
     }
-
-    static func day(of date: Date) -> Date { UTCDay.start(of: date) }
-
-    static func text(_ date: Date) -> String { UTCDay.text(date) }
 }
