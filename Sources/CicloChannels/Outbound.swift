@@ -53,10 +53,12 @@ public struct HTTPHeader: Sendable, Equatable, Hashable {
 }
 
 /// What a transport reports for one delivery attempt. Every failure is classified: a transient one is retried
-/// with backoff, a permanent one fails the send at once.
+/// with backoff, a permanent one fails the send at once. A throttle (the provider's 429, or the shared rate limit
+/// not granting in time) is no failure: the send waits and is tried again without counting the attempt.
 public enum TransportResult: Sendable, Equatable {
     case delivered(providerMessageID: String?)
     case failed(message: String, permanent: Bool, retryAfter: Duration?)
+    case throttled(message: String, retryAfter: Duration?)
 }
 
 /// Delivers rendered email.

@@ -164,6 +164,7 @@ public struct ChannelHandler: JobHandler {
         case .delivered(let id): return .sent(providerMessageID: id)
         case .failed(let message, true, _): return .failed(.permanent(message))
         case .failed(let message, false, let retryAfter): return .failed(.transient(message, retryAfter: retryAfter))
+        case .throttled(let message, let retryAfter): return .throttled(message: message, retryAfter: retryAfter)
         }
     }
 }

@@ -77,6 +77,9 @@ public enum JobOutcome: Sendable, Hashable {
     case cancelled(reason: String)
     /// The attempt failed. Transient failures are retried with backoff; permanent ones fail the job at once.
     case failed(DeliveryFailure)
+    /// Not attempted, or refused by the provider as too fast (HTTP 429): back to due after `retryAfter` (else a
+    /// second or so), without counting the attempt, however often it happens.
+    case throttled(message: String, retryAfter: Duration?)
 }
 
 /// A failed attempt, classified.

@@ -134,6 +134,24 @@ public struct SendQueue: Sendable {
         RETURNING j.id, j.state
         """
 
+    /// Throttled jobs (a provider's 429, or the shared rate limit): back to due after the delay with the attempt
+    /// given back, so a throttle never brings a job nearer to failing. The reason is kept in last_error only; the
+    /// errors history lists failed attempts.
+    static let throttleSQL = """
+        UPDATE send_jobs j
+        SET state = 'due', run_at = now() + r.delay_ms * interval '1 millisecond', lease_owner = NULL,
+            lease_expires_at = NULL, attempts = greatest(j.attempts - 1, 0), last_error = r.error
+        FROM unnest($2::int8[], $3::text[], $4::int8[]) AS r(id, error, delay_ms)
+        WHERE j.id = r.id AND j.state = 'running' AND j.lease_owner = $1
+        RETURNING j.id
+        """
+
+    /// How long a throttled job waits: the provider's Retry-After, else a second, plus up to a second of jitter so
+    /// that a batch throttled together does not come back as one wave.
+    static func throttleDelay(_ retryAfter: Duration?) -> Int64 {
+        (retryAfter ?? .seconds(1)).milliseconds + Int64.random(in: 0...1000)
+    }
+
     /// Records a batch of outcomes in one round trip and returns the ids still held under `owner`'s lease (the
     /// others were reaped meanwhile and belong to someone else now).
     public func record(
@@ -142,6 +160,7 @@ public struct SendQueue: Sendable {
     ) async throws -> RecordResult {
         var finished: (ids: [Int64], outcomes: [String], reasons: [String?], providerIDs: [String?]) = ([], [], [], [])
         var failed: (ids: [Int64], errors: [String], permanent: [Bool], delays: [Int64]) = ([], [], [], [])
+        var throttled: (ids: [Int64], errors: [String], delays: [Int64]) = ([], [], [])
         for (job, outcome) in outcomes {
             switch outcome {
             case .sent(let providerID):
@@ -157,6 +176,9 @@ public struct SendQueue: Sendable {
                 failed.ids.append(job.id); failed.errors.append(failure.message)
                 failed.permanent.append(failure.permanent)
                 failed.delays.append(retry.delay(afterAttempt: job.attempt, retryAfter: failure.retryAfter).milliseconds)
+            case .throttled(let message, let retryAfter):
+                throttled.ids.append(job.id); throttled.errors.append("throttled: \(message)")
+                throttled.delays.append(Self.throttleDelay(retryAfter))
             }
         }
         var statements: [PostgresStatement] = []
@@ -167,6 +189,9 @@ public struct SendQueue: Sendable {
         }
         if !failed.ids.isEmpty {
             statements.append(.init(Self.failSQL, [owner, failed.ids, failed.errors, failed.permanent, failed.delays]))
+        }
+        if !throttled.ids.isEmpty {
+            statements.append(.init(Self.throttleSQL, [owner, throttled.ids, throttled.errors, throttled.delays]))
         }
         let results = try await conn.pipeline(statements, prepared: true)
         var result = RecordResult()
@@ -180,6 +205,10 @@ public struct SendQueue: Sendable {
                 let state: String = try row.decode(at: 1)
                 if state == "failed" { result.failed.append(try row.decode(at: 0)) } else { result.retried.append(try row.decode(at: 0)) }
             }
+            index += 1
+        }
+        if !throttled.ids.isEmpty {
+            result.throttled = try results[index].map { try $0.decode(Int64.self, at: 0) }
         }
         return result
     }
@@ -189,7 +218,8 @@ public struct SendQueue: Sendable {
         public var finished: [Int64] = []
         public var retried: [Int64] = []
         public var failed: [Int64] = []
-        public var all: Set<Int64> { Set(finished + retried + failed) }
+        public var throttled: [Int64] = []
+        public var all: Set<Int64> { Set(finished + retried + failed + throttled) }
     }
 
     // MARK: Leases

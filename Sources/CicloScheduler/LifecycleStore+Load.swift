@@ -17,6 +17,8 @@ extension LifecycleStore {
         SELECT channel, max_sends, per_days, quiet_start::text, quiet_end::text FROM contact_policy ORDER BY channel
         """
 
+    static let selectLimits = "SELECT provider, per_second, burst FROM provider_limits ORDER BY provider"
+
     /// The stored configuration. Models come back in name order, channels and attributes in name order.
     public func load(on conn: PostgresConnection) async throws -> LifecycleConfiguration {
         var configuration = LifecycleConfiguration(stages: [])
@@ -64,6 +66,11 @@ extension LifecycleStore {
                 policy.quietHours = .init(start: start, end: end)
             }
             configuration.contactPolicy.append(policy)
+        }
+        for row in try await conn.query(Self.selectLimits) {
+            configuration.providerLimits.append(.init(
+                channel: try row.decode(String.self, at: 0), perSecond: try row.decode(Double.self, at: 1),
+                burst: try row.decode(Double.self, at: 2)))
         }
         return configuration
     }

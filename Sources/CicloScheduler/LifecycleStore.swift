@@ -25,14 +25,16 @@ public struct LifecycleStore: Sendable {
         public var attributes: Int
         public var channels: Int
         public var globalHoldout: Bool
+        public var providerLimits: Int
 
         public init(stages: Int, transitions: Int, scoredEventKinds: Int, attributes: Int, channels: Int,
-                    globalHoldout: Bool) {
+                    globalHoldout: Bool, providerLimits: Int = 0) {
             self.stages = stages
             self.transitions = transitions
             self.scoredEventKinds = scoredEventKinds
             self.attributes = attributes
             self.channels = channels
+            self.providerLimits = providerLimits
             self.globalHoldout = globalHoldout
         }
     }
@@ -89,6 +91,16 @@ public struct LifecycleStore: Sendable {
             AS t(channel, max_sends, per_days, quiet_start, quiet_end)
         """
 
+    /// Limits not in the file go; a changed limit keeps the bucket's state, with no more tokens than the new burst.
+    static let deleteLimits = "DELETE FROM provider_limits WHERE provider <> ALL ($1::text[])"
+    static let upsertLimits = """
+        INSERT INTO provider_limits AS p (provider, per_second, burst, tokens)
+        SELECT provider, per_second, burst, burst FROM unnest($1::text[], $2::float8[], $3::float8[]) AS t(provider, per_second, burst)
+        ON CONFLICT (provider) DO UPDATE
+        SET per_second = excluded.per_second, burst = excluded.burst, tokens = least(p.tokens, excluded.burst)
+        WHERE (p.per_second, p.burst) IS DISTINCT FROM (excluded.per_second, excluded.burst)
+        """
+
     static let upsertSetting = """
         INSERT INTO settings (key, value) VALUES ($1, $2::jsonb)
         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()
@@ -118,6 +130,7 @@ public struct LifecycleStore: Sendable {
             try await conn.query(Self.insertAttributes,
                                  [attributes, attributes.map { configuration.attributes.types[$0]!.rawValue }])
             try await insertPolicy(configuration.contactPolicy, on: conn)
+            try await storeProviderLimits(configuration.providerLimits, on: conn)
             if let holdout = configuration.globalHoldout {
                 try await conn.query(Self.upsertSetting, ["global_holdout", try JSONB(encoding: HoldoutJSON(holdout))])
             } else {
@@ -131,7 +144,7 @@ public struct LifecycleStore: Sendable {
                 stages: configuration.stages.count, transitions: configuration.transitions.count,
                 scoredEventKinds: configuration.leadScoring?.points.count ?? 0,
                 attributes: attributes.count, channels: configuration.contactPolicy.count,
-                globalHoldout: configuration.globalHoldout != nil)
+                globalHoldout: configuration.globalHoldout != nil, providerLimits: configuration.providerLimits.count)
         }
     }
 
@@ -203,6 +216,14 @@ public struct LifecycleStore: Sendable {
         let kinds = scoring.points.keys.sorted()
         try await conn.query(Self.insertPoints, [kinds, kinds.map { "\(scoring.points[$0]!)" }])
         try await conn.query(Self.upsertSetting, ["lead_scoring", try JSONB(encoding: ScoringJSON(scoring))])
+    }
+
+    private func storeProviderLimits(_ limits: [LifecycleConfiguration.ProviderLimit], on conn: PostgresConnection)
+        async throws
+    {
+        let channels = limits.map(\.channel)
+        try await conn.query(Self.deleteLimits, [channels])
+        try await conn.query(Self.upsertLimits, [channels, limits.map(\.perSecond), limits.map(\.burst)])
     }
 
     private func insertPolicy(_ policies: [LifecycleConfiguration.ChannelPolicy], on conn: PostgresConnection)

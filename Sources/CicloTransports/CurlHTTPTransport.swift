@@ -88,6 +88,10 @@ public final class CurlHTTPTransport: HTTPTransport {
                     "origin": "\(origin)", "idempotency-key": "\(request.idempotencyKey)", "permanent": "\(permanent)",
                     "reason": "\(message)",
                 ])
+        case .throttled(let message, _):
+            logger.info("request throttled by the provider", metadata: [
+                "origin": "\(origin)", "idempotency-key": "\(request.idempotencyKey)", "reason": "\(message)",
+            ])
         }
         return result
     }

@@ -3,8 +3,8 @@ import Foundation
 
 /// Turns an HTTP response into a `TransportResult`.
 ///
-/// 2xx is delivered; 429 and 408 are transient (the provider asks us to slow down, or gave up waiting for us); other
-/// 4xx are permanent, since the same request will be refused again (that includes 401 and 403: credentials that are
+/// 2xx is delivered; 429 is a throttle (the provider asks us to slow down: not a failed attempt); 408 is transient
+/// (the provider gave up waiting for us); other 4xx are permanent, since the same request will be refused again (that includes 401 and 403: credentials that are
 /// wrong now will be wrong on every retry, and failing at once shows the configuration error); 5xx is transient.
 /// A 3xx is permanent: provider APIs do not redirect a POST, so the configured URL is wrong.
 struct HTTPResponseClassifier: Sendable {
@@ -16,7 +16,9 @@ struct HTTPResponseClassifier: Sendable {
         switch status {
         case 200..<300:
             return .delivered(providerMessageID: messageID(headers: headers, body: body))
-        case 429, 408:
+        case 429:
+            return .throttled(message: failure(status, origin, body), retryAfter: retryAfter)
+        case 408:
             return .failed(message: failure(status, origin, body), permanent: false, retryAfter: retryAfter)
         case 300..<500:
             return .failed(message: failure(status, origin, body), permanent: true, retryAfter: nil)

@@ -102,6 +102,8 @@ public final class SMTPTransport: EmailTransport {
                 metadata: [
                     "message-id": "\(email.messageID)", "permanent": "\(permanent)", "reason": "\(message)",
                 ])
+        case .throttled(let message, _):
+            logger.info("email throttled", metadata: ["message-id": "\(email.messageID)", "reason": "\(message)"])
         }
         return result
     }

@@ -7,7 +7,7 @@ public final class JobLedger: Sendable {
     /// What a worker did since it started.
     public struct Counters: Sendable {
         public var claimed = 0, sent = 0, suppressed = 0, cancelled = 0, retried = 0, failed = 0, leaseLost = 0
-        public var released = 0
+        public var released = 0, throttled = 0
     }
 
     private struct State {
@@ -35,6 +35,9 @@ public final class JobLedger: Sendable {
     }
 
     func started(_ job: ClaimedJob) { state.withLock { _ = $0.running.insert(job.id) } }
+
+    /// Those of `ids` whose handler has not returned yet.
+    func stillRunning(_ ids: [Int64]) -> [Int64] { state.withLock { state in ids.filter { state.running.contains($0) } } }
 
     /// Records a handler's outcome for the recorder, unless the job was abandoned at shutdown meanwhile.
     func finished(_ job: ClaimedJob, _ outcome: JobOutcome) {
@@ -79,6 +82,7 @@ public final class JobLedger: Sendable {
                 case .suppressed: state.counters.suppressed += 1
                 case .cancelled: state.counters.cancelled += 1
                 case .failed: if retried.contains(job.id) { state.counters.retried += 1 } else { state.counters.failed += 1 }
+                case .throttled: state.counters.throttled += 1
                 }
             }
             state.counters.leaseLost += lost.count

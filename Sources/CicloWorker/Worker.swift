@@ -123,7 +123,7 @@ public struct Worker: Service {
         logger.info("worker stopped", metadata: [
             "claimed": "\(c.claimed)", "sent": "\(c.sent)", "suppressed": "\(c.suppressed)",
             "cancelled": "\(c.cancelled)", "retried": "\(c.retried)", "failed": "\(c.failed)",
-            "lease_lost": "\(c.leaseLost)", "released": "\(c.released)",
+            "lease_lost": "\(c.leaseLost)", "released": "\(c.released)", "throttled": "\(c.throttled)",
         ])
         await claimConn.close()
         await recordConn.close()

@@ -41,7 +41,8 @@ struct ConfigCommand: AsyncParsableCommand {
                 print("""
                     applied \(file): \(summary.stages) stages, \(summary.transitions) transition rules, \
                     \(summary.scoredEventKinds) scored event kinds, \(summary.attributes) attributes, \
-                    \(summary.channels) channel policies, global holdout \(summary.globalHoldout ? "on" : "off")
+                    \(summary.channels) channel policies, global holdout \(summary.globalHoldout ? "on" : "off"), \
+                    \(summary.providerLimits) provider limits
                     """)
             }
         }

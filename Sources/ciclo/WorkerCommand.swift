@@ -73,14 +73,15 @@ extension WorkerCommand {
         if transport == "null" { return NullTransport(work: .milliseconds(workMs)) }
         let configured = try environment.deliveryConfiguration()
         let delivery = transport == "file" ? try environment.forOutbox(configured) : configured
+        var lookupDatabase = database
+        lookupDatabase.applicationName = "ciclo-worker-templates"
+        // Template loads and the providers' rate limits share one connection: both are occasional round trips.
+        let lookups = try await PostgresConnection.connect(configuration: lookupDatabase, logger: logger)
         let transports = transport == "file"
             ? environment.fileTransports(outbox: URL(fileURLWithPath: outbox), logger: logger)
-            : try environment.liveTransports(logger: logger)
-        var templateDatabase = database
-        templateDatabase.applicationName = "ciclo-worker-templates"
-        let templates = TemplateStore(
-            connection: try await PostgresConnection.connect(configuration: templateDatabase, logger: logger))
-        return ChannelHandler(configuration: delivery, transports: transports, templates: templates, logger: logger)
+            : try environment.liveTransports(logger: logger).throttled(connection: lookups, logger: logger)
+        return ChannelHandler(
+            configuration: delivery, transports: transports, templates: TemplateStore(connection: lookups), logger: logger)
     }
 }
 

@@ -60,6 +60,10 @@ struct LifecycleConfigurationTests {
             Policy(channel: "push", cap: .init(max: 5, perDays: 7), quietHours: night),
         ])
         #expect(config.globalHoldout == .init(share: 0.02, salt: "ciclo-global-holdout-2026"))
+        #expect(config.providerLimits == [
+            .init(channel: "email", perSecond: 500, burst: 1000), .init(channel: "sms", perSecond: 50, burst: 50),
+            .init(channel: "push", perSecond: 1000, burst: 1000),
+        ])
     }
 
     @Test("the YAML that `config show` prints reads back to an equal configuration")
@@ -124,6 +128,28 @@ struct LifecycleConfigurationTests {
         #expect(error?.description.contains("must be at least 1 message, found 0") == true)
         #expect(failure(Self.base + "contact_policy:\n  email:\n    cap: {max: 3, per_days: 0}\n") != nil)
         #expect(failure(Self.base + "contact_policy:\n  email: {}\n") != nil)
+    }
+
+    @Test("provider limits: a rate per channel with a burst (one second's worth by default); bad ones are errors")
+    func providerLimits() throws {
+        let good = try LifecycleConfiguration.parse(
+            Self.base + "provider_limits:\n  sms: {per_second: 0.5}\n  webhook: {per_second: 20, burst: 60}\n",
+            file: "good.yaml")
+        #expect(good.providerLimits == [.init(channel: "sms", perSecond: 0.5, burst: 1),
+                                        .init(channel: "webhook", perSecond: 20, burst: 60)])
+        let unknown = failure(Self.base + "provider_limits:\n  fax: {per_second: 1}\n")
+        #expect(unknown?.description
+            == "bad.yaml:8: provider_limits.fax: unknown channel \"fax\"; the channels are: email, sms, push, webhook")
+        let zero = failure(Self.base + "provider_limits:\n  sms: {per_second: 0}\n")
+        #expect(zero?.path == "provider_limits.sms.per_second")
+        #expect(zero?.description.contains("must be above 0 and at most 1000000 messages per second, found 0") == true)
+        #expect(failure(Self.base + "provider_limits:\n  sms: {per_second: 5, burst: 0.5}\n")?
+            .description.contains("provider_limits.sms.burst: must be at least 1") == true)
+        #expect(failure(Self.base + "provider_limits:\n  sms: {burst: 5}\n")?
+            .description.contains("missing required field \"per_second\"") == true)
+        #expect(failure(Self.base + "provider_limits:\n  sms: {per_second: 5, rate: 5}\n")?
+            .description.contains("unknown field \"rate\"") == true)
+        #expect(failure(Self.base + "provider_limits:\n  sms: {per_second: fast}\n") != nil)
     }
 
     @Test("a global holdout share of 1.5 is an error")

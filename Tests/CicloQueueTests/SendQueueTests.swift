@@ -126,6 +126,35 @@ struct SendQueueTests {
         await db.drop()
     }
 
+    @Test("a throttled job goes back to due after its delay with the attempt given back, never failed, only by its owner")
+    func throttled() async throws {
+        let db = try await MigrationDatabase.migrated()
+        let conn = try await db.connect()
+        let customers = try await Seed.customers(1, on: conn)
+        try await Seed.jobs(for: customers, maxAttempts: 1, on: conn)
+        for round in 1...3 {
+            try await conn.query("UPDATE send_jobs SET run_at = now()")
+            let jobs = try await queue.claim(owner: "w1", limit: 1, channels: nil, campaignID: nil, lease: .seconds(30), on: conn)
+            try #require(jobs.count == 1, "round \(round): the throttled job is claimable again")
+            let outcome = JobOutcome.throttled(message: "HTTP 429 from x", retryAfter: .seconds(3))
+            #expect(try await queue.record([(jobs[0], outcome)], owner: "w2", retry: RetryPolicy(), on: conn).all.isEmpty)
+            let result = try await queue.record([(jobs[0], outcome)], owner: "w1", retry: RetryPolicy(), on: conn)
+            #expect(result.throttled == [jobs[0].id])
+            let row = try await conn.query("""
+                SELECT state, attempts, jsonb_array_length(errors), last_error, extract(epoch FROM run_at - now())::float8
+                FROM send_jobs
+                """).single()
+            #expect(try row.decode(String.self, at: 0) == "due", "round \(round): its one attempt was never used")
+            #expect(try row.decode(Int.self, at: 1) == 0)
+            #expect(try row.decode(Int.self, at: 2) == 0, "a throttle is not in the error history")
+            #expect(try row.decode(String.self, at: 3) == "throttled: HTTP 429 from x")
+            let dueIn = try row.decode(Double.self, at: 4)
+            #expect(dueIn > 2.5 && dueIn <= 4.1, "Retry-After plus up to a second of jitter, got \(dueIn)")
+        }
+        await conn.close()
+        await db.drop()
+    }
+
     @Test("full-jitter backoff stays within [0, min(cap, base·2^(n-1))] and honours Retry-After")
     func backoff() {
         let policy = RetryPolicy(base: .seconds(1), cap: .seconds(30))

@@ -25,7 +25,8 @@ struct ConfigCommandTests {
             let applied = try await run(["config", "apply", Self.examplePath], db)
             #expect(applied.process.terminationStatus == 0, "stderr: \(applied.stderr)")
             #expect(applied.stdout.contains(
-                "10 stages, 11 transition rules, 6 scored event kinds, 6 attributes, 3 channel policies, global holdout on"))
+                "10 stages, 11 transition rules, 6 scored event kinds, 6 attributes, 3 channel policies, global holdout on, "
+                    + "3 provider limits"), "\(applied.stdout)")
             let expected = sortedPolicy(try exampleConfiguration())
             #expect(try await LifecycleStore().load(on: conn) == expected)
 

@@ -16,6 +16,7 @@ func exampleConfiguration() throws -> LifecycleConfiguration {
 func sortedPolicy(_ configuration: LifecycleConfiguration) -> LifecycleConfiguration {
     var copy = configuration
     copy.contactPolicy.sort { $0.channel < $1.channel }
+    copy.providerLimits.sort { $0.channel < $1.channel }
     return copy
 }
 

@@ -8,6 +8,8 @@ public struct ReceivedRequest: Decodable, Sendable {
     public var headers: [[String]]
     public var body: Data
     public var clientPort: Int
+    /// When the server read the request (Unix seconds), for tests of rates.
+    public var receivedAt: Double
 
     /// Every value of the header `name`, compared case-insensitively.
     public func header(_ name: String) -> [String] {
@@ -18,7 +20,8 @@ public struct ReceivedRequest: Decodable, Sendable {
 /// A real HTTP/1.1 server for the tests: Python's http.server on 127.0.0.1, port 0, one thread per connection,
 /// keep-alive on.
 ///
-/// Every request is written to `requests/NNNN.json` (method, path, headers in order, body in base64, client port).
+/// Every request is written to `requests/NNNN.json` (method, path, headers in order, body in base64, client port,
+/// the time it was read).
 /// The path chooses the answer: `/ok` 200 with `{"id": "msg-N"}`, `/ok-header` 202 with `X-Message-Id: hdr-N`
 /// and no body, `/throttle` 429 with `Retry-After: 7`, `/throttle-date` 429 with an HTTP-date 30 s ahead, `/boom`
 /// 500, `/bad` 400 with a JSON error, `/slow` 200 after 5 s.
@@ -51,6 +54,7 @@ public let httpServerScript = #"""
                 "headers": [[name, value] for name, value in self.headers.items()],
                 "body": base64.b64encode(body).decode(),
                 "clientPort": self.client_address[1],
+                "receivedAt": time.time(),
             }
             path = os.path.join(requests, "%04d.json" % number)
             with open(path + ".tmp", "w") as f:

@@ -67,13 +67,11 @@ struct CurlHTTPTransportTests {
         let throttled = await http.send(Self.message(server, "/throttle"))
         #expect(
             throttled
-                == .failed(
-                    message: "HTTP 429 from http://127.0.0.1:\(server.port): slow down",
-                    permanent: false, retryAfter: .seconds(7)))
+                == .throttled(message: "HTTP 429 from http://127.0.0.1:\(server.port): slow down", retryAfter: .seconds(7)))
 
         let dated = await http.send(Self.message(server, "/throttle-date"))
-        guard case .failed(_, false, let retryAfter?) = dated else {
-            Issue.record("429 with a date should be transient with a delay: \(dated)")
+        guard case .throttled(_, let retryAfter?) = dated else {
+            Issue.record("429 with a date should be a throttle with a delay: \(dated)")
             return
         }
         #expect(retryAfter > .seconds(27) && retryAfter <= .seconds(31))

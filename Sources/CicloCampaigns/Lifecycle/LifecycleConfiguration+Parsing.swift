@@ -4,6 +4,7 @@ extension LifecycleConfiguration {
     public static func parse(_ text: String, file: String) throws(ConfigError) -> LifecycleConfiguration {
         let root = try ConfigNode.parse(text, file: file).mapping(allowing: [
             "stages", "transitions", "lead_scoring", "attributes", "contact_policy", "global_holdout",
+            "provider_limits",
         ])
         let stages = try parseStages(root.required("stages"))
         let scoring = try root["lead_scoring"].map { node throws(ConfigError) in try parseLeadScoring(node) }
@@ -21,9 +22,35 @@ extension LifecycleConfiguration {
         let attributes = try root["attributes"].map { node throws(ConfigError) in try parseAttributes(node) }
         let policy = try root["contact_policy"].map { node throws(ConfigError) in try parseContactPolicy(node) }
         let holdout = try root["global_holdout"].map { node throws(ConfigError) in try parseGlobalHoldout(node) }
+        let limits = try root["provider_limits"].map { node throws(ConfigError) in try parseProviderLimits(node) }
         return LifecycleConfiguration(
             stages: stages, transitions: transitions, leadScoring: scoring,
-            attributes: attributes ?? AttributeCatalogue(), contactPolicy: policy ?? [], globalHoldout: holdout)
+            attributes: attributes ?? AttributeCatalogue(), contactPolicy: policy ?? [], globalHoldout: holdout,
+            providerLimits: limits ?? [])
+    }
+
+    /// `provider_limits: {sms: {per_second: 50, burst: 100}}`; the burst defaults to one second's worth.
+    static func parseProviderLimits(_ node: ConfigNode) throws(ConfigError) -> [ProviderLimit] {
+        var limits: [ProviderLimit] = []
+        for (channel, limitNode) in try node.anyMapping().entries {
+            guard ProviderLimit.channels.contains(channel) else {
+                throw limitNode.error("unknown channel \"\(channel)\"; the channels are: "
+                    + ProviderLimit.channels.joined(separator: ", "))
+            }
+            let fields = try limitNode.mapping(allowing: ["per_second", "burst"])
+            let rateNode = try fields.required("per_second")
+            let rate = try rateNode.double()
+            if !(rate > 0 && rate <= 1_000_000) {
+                throw rateNode.error("must be above 0 and at most 1000000 messages per second, found \(rate)")
+            }
+            let burstNode = fields["burst"]
+            let burst = try burstNode?.double() ?? max(1, rate)
+            if let burstNode, !(burst >= 1 && burst <= 1_000_000) {
+                throw burstNode.error("must be at least 1 and at most 1000000 messages, found \(burst)")
+            }
+            limits.append(ProviderLimit(channel: channel, perSecond: rate, burst: burst))
+        }
+        return limits
     }
 
     /// `stages: {model: [stage, ...]}`; a stage's position is its place in its model's list.

@@ -62,6 +62,13 @@ extension LifecycleConfiguration {
         if let holdout = globalHoldout {
             lines.append("global_holdout: {share: \(Self.number(holdout.share)), salt: \(Self.quoted(holdout.salt))}")
         }
+        if !providerLimits.isEmpty {
+            lines.append("provider_limits:")
+            for limit in providerLimits {
+                let (rate, burst) = (Self.number(limit.perSecond), Self.number(limit.burst))
+                lines.append("  \(limit.channel): {per_second: \(rate), burst: \(burst)}")
+            }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

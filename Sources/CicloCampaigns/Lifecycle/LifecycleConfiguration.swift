@@ -1,6 +1,6 @@
 /// A deployment's lifecycle configuration, as its file (`ciclo config apply FILE`) describes it, validated: the
 /// stages and their objectives, the rules that move customers between them, lead scoring, the attribute catalogue,
-/// the contact policy per channel and the global holdout. Each section is the whole truth: a section left out of the
+/// the contact policy per channel, the global holdout and the providers' rate limits. Each section is the whole truth: a section left out of the
 /// file means none (no rules, no scoring, no caps), never "keep what is stored".
 public struct LifecycleConfiguration: Sendable, Equatable {
     /// Every stage of every model, by model in file order, then by position.
@@ -12,11 +12,13 @@ public struct LifecycleConfiguration: Sendable, Equatable {
     /// One entry per channel, in file order.
     public var contactPolicy: [ChannelPolicy]
     public var globalHoldout: GlobalHoldout?
+    /// One entry per channel, in file order.
+    public var providerLimits: [ProviderLimit]
 
     public init(
         stages: [Stage], transitions: [TransitionRule] = [], leadScoring: LeadScoring? = nil,
         attributes: AttributeCatalogue = AttributeCatalogue(), contactPolicy: [ChannelPolicy] = [],
-        globalHoldout: GlobalHoldout? = nil
+        globalHoldout: GlobalHoldout? = nil, providerLimits: [ProviderLimit] = []
     ) {
         self.stages = stages
         self.transitions = transitions
@@ -24,6 +26,24 @@ public struct LifecycleConfiguration: Sendable, Equatable {
         self.attributes = attributes
         self.contactPolicy = contactPolicy
         self.globalHoldout = globalHoldout
+        self.providerLimits = providerLimits
+    }
+
+    /// What a channel's provider accepts, across every worker on every server together: messages per second, and
+    /// the burst it tolerates after a quiet spell.
+    public struct ProviderLimit: Sendable, Equatable {
+        /// The channels whose transports a worker throttles: each has one provider.
+        public static let channels = ["email", "sms", "push", "webhook"]
+
+        public var channel: String
+        public var perSecond: Double
+        public var burst: Double
+
+        public init(channel: String, perSecond: Double, burst: Double) {
+            self.channel = channel
+            self.perSecond = perSecond
+            self.burst = burst
+        }
     }
 
     /// The models in the order their stages appear.
