@@ -151,8 +151,13 @@ extension Worker {
                     let ids = ledger.heldIDs
                     let kept = try await queue.heartbeat(ids, owner: configuration.workerID, lease: configuration.lease,
                                                          on: conn)
-                    if kept.count < ids.count {
-                        logger.warning("some leases were lost", metadata: ["lost": "\(ids.count - kept.count)"])
+                    // A job recorded while the heartbeat ran has left the queue, so it is not renewed without being
+                    // lost; the recorder reports those whose outcome finds the lease gone. A job still running that
+                    // was not renewed has certainly been taken back.
+                    let lost = ledger.stillRunning(ids.filter { !kept.contains($0) })
+                    if !lost.isEmpty {
+                        logger.warning("leases lost while their jobs ran; another worker may run them too",
+                                       metadata: ["jobs": "\(lost)"])
                     }
                 }
                 let (requeued, failed) = try await queue.reap(on: conn)
