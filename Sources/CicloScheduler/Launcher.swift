@@ -7,6 +7,7 @@ public struct Launcher: Sendable {
     public enum Problem: Error, CustomStringConvertible {
         case unknown(String)
         case notAdHoc(String, kind: String)
+        case notRecurring(String, kind: String)
         case notActive(String, status: String)
         case expired(String, at: Date)
 
@@ -14,8 +15,11 @@ public struct Launcher: Sendable {
             switch self {
             case .unknown(let key): return "there is no campaign \"\(key)\"; `ciclo campaign list` shows them"
             case .notAdHoc(let key, let kind): return "campaign \(key) is a \(kind) campaign; only ad hoc campaigns are launched by hand"
-            case .notActive(let key, let status): return "campaign \(key) is \(status); resume it before launching"
-            case .expired(let key, let at): return "campaign \(key) expired at \(ISO8601DateFormatter().string(from: at)); a launch would send nothing"
+            case .notRecurring(let key, let kind):
+                return "campaign \(key) is of kind \(kind); only recurring cycles run out of schedule"
+            case .notActive(let key, let status): return "campaign \(key) is \(status); resume it first"
+            case .expired(let key, let at):
+                return "campaign \(key) ended at \(ISO8601DateFormatter().string(from: at)); it would send nothing"
             }
         }
     }
@@ -40,5 +44,33 @@ public struct Launcher: Sendable {
         if status != "active" { throw Problem.notActive(key, status: status) }
         if let expiry: Date = try row.decode(at: 2) { throw Problem.expired(key, at: expiry) }
         throw Problem.unknown(key)
+    }
+}
+
+/// `ciclo campaign run`: a recurring cycle's pass now, out of its schedule, for an operator who will not wait for the
+/// next slot (a demo, a fixed segment, a paused week made up). The scheduler's leader runs it on its next tick, with
+/// every rule as usual (a cooldown still holds), and then moves the schedule to its next slot after now.
+public struct CycleRunner: Sendable {
+    public init() {}
+
+    /// Moves the next run to now; returns the slot it replaces (nil if none was set yet).
+    static let runNowSQL = """
+        UPDATE campaigns k SET next_run_at = $2
+        FROM (SELECT id, next_run_at FROM campaigns WHERE key = $1 FOR UPDATE) old
+        WHERE k.id = old.id AND k.kind = 'recurring' AND k.status = 'active'
+          AND ((k.definition ->> 'ends_at') IS NULL OR (k.definition ->> 'ends_at')::timestamptz > $2)
+        RETURNING old.next_run_at
+        """
+    static let describeSQL = "SELECT kind, status, (definition ->> 'ends_at')::timestamptz FROM campaigns WHERE key = $1"
+
+    public func runNow(key: String, at now: Date, on conn: PostgresConnection) async throws -> Date? {
+        if let row = try await conn.query(Self.runNowSQL, [key, now]).first { return try row.decode(at: 0) }
+        guard let row = try await conn.query(Self.describeSQL, [key]).first else { throw Launcher.Problem.unknown(key) }
+        let kind: String = try row.decode(at: 0)
+        let status: String = try row.decode(at: 1)
+        if kind != "recurring" { throw Launcher.Problem.notRecurring(key, kind: kind) }
+        if status != "active" { throw Launcher.Problem.notActive(key, status: status) }
+        if let end: Date = try row.decode(at: 2) { throw Launcher.Problem.expired(key, at: end) }
+        throw Launcher.Problem.unknown(key)
     }
 }

@@ -9,7 +9,7 @@ import Postgres
 struct CampaignCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "campaign", abstract: "Apply campaign files and manage stored campaigns.",
-        subcommands: [Apply.self, List.self, Show.self, Pause.self, Resume.self, Archive.self, Launch.self])
+        subcommands: [Apply.self, List.self, Show.self, Pause.self, Resume.self, Archive.self, Launch.self, Run.self])
 
     /// Runs `body` with a campaign store on a fresh connection, reporting errors the CLI way.
     static func withStore(_ name: String, _ body: (CampaignStore) async throws -> Void) async throws {
@@ -160,11 +160,40 @@ extension CampaignCommand {
                 do {
                     number = try await Launcher().launch(key: key, at: Date(), on: store.connection)
                 } catch let problem as Launcher.Problem {
-                    throw UserError(description: problem.description.prefix(1).uppercased() + problem.description.dropFirst() + ".", exitCode: 65)
+                    throw UserError(problem)
                 }
                 print("campaign \(key) launched (launch \(number)); the scheduler enqueues it on its next tick")
             }
         }
+    }
+}
+
+extension CampaignCommand {
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a recurring cycle now, out of schedule; the scheduler's leader runs it on its next tick.",
+            discussion: "Every rule holds as on a scheduled run (a customer in cooldown is not sent to again); "
+                + "the schedule then continues from its next slot after now.")
+        @Argument(help: "The campaign's key.") var key: String
+
+        func run() async throws {
+            try await CampaignCommand.withStore("run") { store in
+                do {
+                    _ = try await CycleRunner().runNow(key: key, at: Date(), on: store.connection)
+                } catch let problem as Launcher.Problem {
+                    throw UserError(problem)
+                }
+                print("campaign \(key) runs a cycle on the scheduler's next tick")
+            }
+        }
+    }
+}
+
+extension UserError {
+    /// A launch or run the campaign's kind, status or end forbids: one sentence, exit status 65.
+    init(_ problem: Launcher.Problem) {
+        let text = problem.description
+        self.init(description: text.prefix(1).uppercased() + text.dropFirst() + ".", exitCode: 65)
     }
 }
 

@@ -80,6 +80,51 @@ import Testing
         await conn.close()
     }
 
+    @Test("ciclo campaign run: a recurring cycle runs on the next tick, then its schedule goes on; other kinds refused")
+    func runCycleOutOfSchedule() async throws {
+        let (db, conn) = try await Self.setUp(customers: 300)
+        defer { Task { await db.drop() } }
+        // The schedule's next slot is a day away: a tick now does nothing.
+        let slot = Date().addingTimeInterval(86_400)
+        try await conn.query("UPDATE campaigns SET next_run_at = $1 WHERE key = 'cycle'", [slot])
+        let idle = try CicloRun.start(["scheduler", "--once"], url: db.url)
+        #expect(await idle.wait(timeout: .seconds(60)) == 0, "\(idle.stderr.suffix(400))")
+        #expect(try await Self.count("SELECT count(*) FROM send_decisions", conn) == 0)
+
+        let run = try CicloRun.start(["campaign", "run", "cycle"], url: db.url)
+        #expect(await run.wait(timeout: .seconds(30)) == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("campaign cycle runs a cycle on the scheduler's next tick"), "\(run.stdout)")
+        let tick = try CicloRun.start(["scheduler", "--once"], url: db.url)
+        #expect(await tick.wait(timeout: .seconds(60)) == 0, "\(tick.stderr.suffix(400))")
+        let queued = try await Self.count("SELECT count(*) FROM send_decisions WHERE outcome = 'queued'", conn)
+        #expect(queued > 100)
+        #expect(try await Self.count("SELECT count(*) FROM send_jobs", conn) == queued)
+        // The schedule continues at its next interval slot after now (every 1d from 2026-01-01), not at now again.
+        let next: Date = try await conn.query("SELECT next_run_at FROM campaigns WHERE key = 'cycle'").first!.decode(at: 0)
+        #expect(next > Date() && next <= Date().addingTimeInterval(86_400))
+        // Running it again at once: the cycle's rules (cooldown) hold, nothing is sent twice.
+        _ = try await CycleRunner().runNow(key: "cycle", at: Date(), on: conn)
+        let again = try CicloRun.start(["scheduler", "--once"], url: db.url)
+        #expect(await again.wait(timeout: .seconds(60)) == 0)
+        #expect(try await Self.count("SELECT count(*) FROM send_jobs", conn) == queued)
+        #expect(try await Self.count("SELECT count(*) FROM send_decisions WHERE outcome = 'cooldown'", conn) > 0)
+
+        // Refusals name the problem and exit 65.
+        try await conn.query("""
+            INSERT INTO campaigns (key, name, kind, channel, status, priority, salt, definition)
+            VALUES ('flash', 'Flash', 'adhoc', 'email', 'active', 1, 'flash', '{}'::jsonb)
+            """)
+        for (key, message) in [("flash", "Campaign flash is of kind adhoc; only recurring cycles run out of schedule."),
+                               ("nothing", "There is no campaign \"nothing\"")] {
+            let refused = try CicloRun.start(["campaign", "run", key], url: db.url)
+            #expect(await refused.wait(timeout: .seconds(30)) == 65)
+            #expect(refused.stderr.contains(message), "\(refused.stderr)")
+        }
+        try await conn.query("UPDATE campaigns SET status = 'paused' WHERE key = 'cycle'")
+        await #expect(throws: Launcher.Problem.self) { try await CycleRunner().runNow(key: "cycle", at: Date(), on: conn) }
+        await conn.close()
+    }
+
     @Test func launchAndWhy() async throws {
         let (db, conn) = try await Self.setUp(customers: 200)
         defer { Task { await db.drop() } }
