@@ -79,7 +79,8 @@ enum Attribution {
         """
 
     /// A response's dimensions come from its send's delivery when there is one (index-only: deliveries_send, 0016),
-    /// else from the response itself, on the day it occurred. `r` has campaign_id, channel, occurred_at; `d` is the delivery.
+    /// else from the response itself, on the day it occurred. `r` has campaign_id, channel, occurred_at; `d` is the
+    /// delivery.
     static let responseDimensions = """
         coalesce(d.campaign_id, r.campaign_id) AS campaign_id, d.variant, coalesce(d.channel, r.channel) AS channel,
         d.stage, \(day("coalesce(d.finished_at, r.occurred_at)")) AS day
