@@ -6,7 +6,7 @@ import Postgres
 /// suppressions. Every statement takes its values as parameters.
 struct TrackingStore: Sendable {
     /// One response. The campaign, when the caller does not know it, is the send's: from its delivery, or from the
-    /// queue while the worker has not recorded it yet. Served by deliveries_key and send_jobs' unique key.
+    /// queue while the worker has not recorded it yet. Served by deliveries_send (0016) and send_jobs' unique key.
     static let recordSQL = """
         INSERT INTO responses (idempotency_key, customer_id, campaign_id, kind, channel, machine, provider,
                                provider_event_id, data, occurred_at)

@@ -9,8 +9,8 @@ struct WebhookStore: Sendable {
     let tracking = TrackingStore()
 
     /// The send an event names, by Ciclo's idempotency key or the provider's message id; from deliveries, or from
-    /// the queue while the worker has not recorded it yet. Served by deliveries_key, deliveries_provider_message
-    /// (0014) and send_jobs' unique key.
+    /// the queue while the worker has not recorded it yet. Served by deliveries_send (0016),
+    /// deliveries_provider_message (0014) and send_jobs' unique key.
     static let findSendSQL = """
         SELECT idempotency_key, customer_id, campaign_id, channel FROM (
             SELECT d.idempotency_key, d.customer_id, d.campaign_id, d.channel, 1 AS preference, d.finished_at

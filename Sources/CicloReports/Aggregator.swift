@@ -130,6 +130,7 @@ public struct Aggregator: Sendable {
         _ body: @Sendable (PostgresConnection, [Source: (xid: String, id: Int64)], String) async throws -> T
     ) async throws -> T {
         try await conn.withTransaction { conn in
+            try await conn.query(FoldStatements.chunkSettings, prepared: true)
             var cursors: [Source: (xid: String, id: Int64)] = [:]
             for row in try await conn.query(FoldStatements.lockCursors, prepared: true) {
                 if let source = Source(rawValue: try row.decode(String.self, at: 0)) {

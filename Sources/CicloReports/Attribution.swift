@@ -68,8 +68,9 @@ enum Attribution {
 
     /// For a response `r` (with fold_xid, id, idempotency_key, kind, machine), whether it is the first of its kind
     /// and machine flag for its send in fold order: only those count, so a send opened ten times counts one open.
-    /// Every earlier response is committed and visible when `r` is folded (served by responses_key). A response
-    /// without a send key matches nothing, so it is always first: each one counts.
+    /// Every earlier response is committed and visible when `r` is folded (an index-only probe of
+    /// responses_first_of_kind, 0016). A response without a send key matches nothing, so it is always first: each
+    /// one counts.
     static let firstResponse = """
         NOT EXISTS (
             SELECT 1 FROM responses o
@@ -77,8 +78,9 @@ enum Attribution {
               AND (o.fold_xid, o.id) < (r.fold_xid, r.id))
         """
 
-    /// A response's dimensions come from its send's delivery when there is one (deliveries_key), else from the
-    /// response itself, on the day it occurred. `r` has campaign_id, channel, occurred_at; `d` is the delivery.
+    /// A response's dimensions come from its send's delivery when there is one (index-only: deliveries_send, 0016),
+    /// else from the response itself, on the day it occurred. `r` has campaign_id, channel, occurred_at; `d` is the
+    /// delivery.
     static let responseDimensions = """
         coalesce(d.campaign_id, r.campaign_id) AS campaign_id, d.variant, coalesce(d.channel, r.channel) AS channel,
         d.stage, \(day("coalesce(d.finished_at, r.occurred_at)")) AS day
