@@ -1,0 +1,78 @@
+import CicloTestSupport
+import Foundation
+import Postgres
+import Testing
+
+extension ReliabilityTests {
+    /// Thirty minutes at a steady rate with the queue table's heap and index sizes sampled. Settings:
+    /// CICLO_SOAK_SECONDS (1800), CICLO_SOAK_RATE (500 sends/s), CICLO_SOAK_SAMPLE_S (10).
+    ///
+    /// The bound: the largest size seen in the last third of the run is at most twice the largest seen in the first
+    /// third. The queue holds only pending jobs (a few hundred rows at this rate), and each job's row versions are
+    /// reclaimed by autovacuum and page pruning, so after the first minutes the table stops growing. A leak of dead
+    /// rows grows with the number of jobs run: at 500 jobs/s and about 3 row versions per job, the heap would
+    /// gain about 400 MB in 30 minutes, tripling between the first third and the last; doubling from a steady
+    /// state is the margin left for autovacuum's timing and a burst of queue depth on a shared machine.
+    @Suite("soak")
+    struct Soak {
+        static let ratio = 2.0
+
+        @Test("queue table and index sizes stay bounded")
+        func steadyRate() async throws {
+            let seconds = try Reliability.setting("CICLO_SOAK_SECONDS", 1800)
+            let rate = try Reliability.setting("CICLO_SOAK_RATE", 500)
+            let every = try Reliability.setting("CICLO_SOAK_SAMPLE_S", 10)
+
+            let db = try await MigrationDatabase.create()
+            let load = try SteadyLoad.start(url: db.url, rate: rate)
+            defer { load.run.stop() }
+            try #require(try await load.waitForSamples(), "bench: \(load.run.stderr.suffix(2000))")
+            let conn = try await db.connect()
+            var sizes: [(at: Double, heap: Int, indexes: Int, dead: Int)] = []
+            let started = ContinuousClock.now
+            while ContinuousClock.now - started < .seconds(seconds) {
+                if let queue = try await TableSizes.read(["send_jobs"], on: conn).first {
+                    let at = Double((ContinuousClock.now - started).components.seconds)
+                    sizes.append((at, queue.heapBytes, queue.indexBytes, queue.dead))
+                }
+                try await Task.sleep(for: .seconds(every))
+            }
+            #expect(load.run.process.isRunning, "the bench stopped: \(load.run.stderr.suffix(2000))")
+            let completions = load.values("completion_rate", from: .distantPast, to: .distantFuture)
+            load.run.signal(SIGTERM)
+            #expect(await load.run.wait(timeout: .seconds(10)) == 0, "bench: \(load.run.stderr.suffix(1000))")
+            let lost = try await QueueLedger.lost(on: conn)
+            let sent = try await conn.query("SELECT count(*)::int8 FROM deliveries").scalar(Int.self)
+            #expect(lost == 0, "\(lost) enqueued sends are neither delivered nor queued")
+
+            try #require(sizes.count >= 6, "too few samples: \(sizes.count)")
+            let third = sizes.count / 3
+            let first = sizes.prefix(third)
+            let last = sizes.suffix(third)
+            func peak(_ part: ArraySlice<(at: Double, heap: Int, indexes: Int, dead: Int)>,
+                      _ field: KeyPath<(at: Double, heap: Int, indexes: Int, dead: Int), Int>) -> Int {
+                part.map { $0[keyPath: field] }.max() ?? 0
+            }
+            let heapFirst = peak(first, \.heap), heapLast = peak(last, \.heap)
+            let indexFirst = peak(first, \.indexes), indexLast = peak(last, \.indexes)
+            #expect(Double(heapLast) <= Self.ratio * Double(heapFirst),
+                    "heap: first third peak \(heapFirst) B, last third peak \(heapLast) B")
+            #expect(Double(indexLast) <= Self.ratio * Double(indexFirst),
+                    "indexes: first third peak \(indexFirst) B, last third peak \(indexLast) B")
+
+            let notes = [
+                "\(sent.grouped) sends in \(seconds) s, completions/s mean \(Int(completions.mean)), \(sizes.count) samples",
+                "send_jobs heap peak: first third \(TableSizes.kib(heapFirst)), last third \(TableSizes.kib(heapLast)); "
+                    + "indexes: \(TableSizes.kib(indexFirst)), \(TableSizes.kib(indexLast)) (bound \(Self.ratio)x)",
+                "dead rows peak: first third \(peak(first, \.dead).grouped), last third \(peak(last, \.dead).grouped)",
+            ]
+            for note in notes { print("soak: \(note)") }
+            for size in sizes { print("soak sample: t=\(Int(size.at)) heap=\(size.heap) indexes=\(size.indexes) dead=\(size.dead)") }
+            try Reliability.record(.init(
+                suite: "soak", load: "\(rate.grouped) sends/s for \(seconds) s", faults: 0, inputs: 0, lost: lost,
+                corrupted: 0, notes: notes))
+            await conn.close()
+            await db.drop()
+        }
+    }
+}
