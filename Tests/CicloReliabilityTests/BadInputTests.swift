@@ -39,7 +39,7 @@ extension ReliabilityTests {
                     var builder = SQLBuilder()
                     _ = file.segment.sql(customer: "c", now: "now()", into: &builder)
                 } catch {
-                    #expect(error.description.hasPrefix("fuzz.yaml"), "unclear error: \(error.description)")
+                    #expect("\(error)".hasPrefix("fuzz.yaml"), "unclear error: \(error)")
                 }
             }
             try await AttackFixture.with { f in

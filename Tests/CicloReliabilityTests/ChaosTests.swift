@@ -182,7 +182,7 @@ extension ReliabilityTests {
                 "\(kills) kill -9, \(restarts) PostgreSQL immediate restart, \(ownExits.count) workers exited by themselves",
                 "\(totalCalls.grouped) provider calls for \(calls.count.grouped) keys: \(duplicateCalls) duplicate calls, "
                     + "\(calls.values.filter { $0 > 1 }.count) keys called twice or more, \(retried) sends claimed more than once",
-                "report: \(reported.map { $0.grouped } ?? "none") sent; --verify status \(verified.map(String.init) ?? "none")",
+                "report: \(reported.map { $0.grouped } ?? "none") sent; --verify status \(verified.map { String($0) } ?? "none")",
             ]
             for exit in ownExits.prefix(3) { print("worker exited by itself: \(exit)") }
             try Reliability.record(.init(

@@ -10,7 +10,7 @@ enum FuzzInputs {
     ]
 
     /// Ints and hostile pieces, from which the builders below draw their choices.
-    static let material = zip(Gen<Int>.int(in: 0...10_000).array(of: 24), Hostile.piece(words).array(of: 24))
+    static let material = zip(Gen<Int>.int(in: 0...10_000).array(of: 24), Hostile.piece(words).array(of: 24)).eraseToAny()
 
     /// A segment file as JSON (which YAML reads): a random rule over every field and operator.
     static let segment = material.map { ints, pieces in
@@ -19,7 +19,7 @@ enum FuzzInputs {
         let object: [String: Any] = ["name": "fuzz-\(ints[0])", "rule": rule]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
-    }
+    }.eraseToAny()
 
     /// A Mustache-like source: text, tags, sections and partials with hostile names.
     static let templateSource = material.map { ints, pieces in
@@ -27,7 +27,7 @@ enum FuzzInputs {
                     "customer.first_name", "offer_code", "send.unsubscribe_url", "}}x{{", "{{offer_code}}",
                     "{{#customer}}", "{{/customer}}", "{{customer.first_name}}"]
         return zip(ints, pieces).map { n, piece in n % 3 == 0 ? piece : tags[n % tags.count] }.joined()
-    }
+    }.eraseToAny()
 
     /// A campaign file as JSON with hostile values in its text fields and a fuzzed template.
     static let campaign = zip(material, templateSource).map { material, template in
@@ -46,7 +46,7 @@ enum FuzzInputs {
         ]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
-    }
+    }.eraseToAny()
 
     /// Reads choices off the generated material in turn.
     struct Cursor {

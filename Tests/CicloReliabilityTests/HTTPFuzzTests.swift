@@ -21,7 +21,7 @@ extension ReliabilityTests.BadInput {
     static let requestMaterial = zip(
         Gen<Int>.int(in: 0...10_000).array(of: 6), Hostile.piece(FuzzInputs.words).array(of: 4),
         Hostile.mutation(of: validEvent, words: FuzzInputs.words),
-        Hostile.mutation(of: validWebhook, words: FuzzInputs.words))
+        Hostile.mutation(of: validWebhook, words: FuzzInputs.words)).eraseToAny()
 
     /// Builds the request; `sign` is applied to webhook bodies that should pass the signature check.
     static func request(_ ints: [Int], _ pieces: [String], _ event: String, _ webhook: String,

@@ -26,14 +26,16 @@ extension ReliabilityTests {
             try #require(try await load.waitForSamples(), "bench: \(load.run.stderr.suffix(2000))")
             try await Task.sleep(for: .seconds(warmup))
 
-            let holder = try await db.connect("ciclo-held-snapshot")
-            try await holder.query("BEGIN ISOLATION LEVEL REPEATABLE READ")
-            _ = try await holder.query("SELECT count(*) FROM send_jobs").scalar(Int.self)
-            let heldFrom = Date()
-            try await Task.sleep(for: .seconds(hold))
             let conn = try await db.connect()
-            let whileHeld = try await TableSizes.read(Self.tables, on: conn)
-            try await holder.query("COMMIT")
+            let holder = try await db.connect("ciclo-held-snapshot")
+            var heldFrom = Date()
+            // The snapshot is taken by the first statement and kept until the commit.
+            let whileHeld = try await holder.withTransaction(.init(isolation: .repeatableRead)) { tx in
+                _ = try await tx.query("SELECT count(*)::int8 FROM send_jobs").scalar(Int.self)
+                heldFrom = Date()
+                try await Task.sleep(for: .seconds(hold))
+                return try await TableSizes.read(Self.tables, on: conn)
+            }
             let heldTo = Date()
             await holder.close()
             try await Task.sleep(for: .seconds(after))

@@ -21,17 +21,17 @@ enum Hostile {
     ]
 
     /// One injection, awkward character or word.
-    static func piece(_ words: [String]) -> Generator<String, some Sequence> {
-        Gen<String?>.element(of: injections + awkward + words).map { $0 ?? "" }
+    static func piece(_ words: [String]) -> Generator<String, AnySequence<Any>> {
+        Gen<String?>.element(of: injections + awkward + words).map { $0 ?? "" }.eraseToAny()
     }
 
     /// A string of 0 to `count` pieces, each an injection, an awkward character or one of `words`.
-    static func text(_ words: [String], count: ClosedRange<Int> = 0...8) -> Generator<String, some Sequence> {
-        piece(words).array(of: count).map { $0.joined() }
+    static func text(_ words: [String], count: ClosedRange<Int> = 0...8) -> Generator<String, AnySequence<Any>> {
+        piece(words).array(of: count).map { $0.joined() }.eraseToAny()
     }
 
     /// Mutations of `valid`: pieces inserted, bytes removed or repeated, the text cut short, a field made huge.
-    static func mutation(of valid: String, words: [String]) -> Generator<String, some Sequence> {
+    static func mutation(of valid: String, words: [String]) -> Generator<String, AnySequence<Any>> {
         let edit = Gen<Int>.int(in: 0...5)
         return zip(edit.array(of: 1...4), piece(words).array(of: 4), Gen<Int>.int(in: 0...10_000).array(of: 4)).map {
             edits, pieces, positions in
@@ -49,7 +49,7 @@ enum Hostile {
             var text = String.UnicodeScalarView()
             text.append(contentsOf: scalars)
             return String(text)
-        }
+        }.eraseToAny()
     }
 }
 

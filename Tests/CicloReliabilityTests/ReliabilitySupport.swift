@@ -57,27 +57,36 @@ enum Reliability {
 
     /// Runs a PostgreSQL server binary (pg_ctl...) as the server's user, as scripts/pg.sh does; returns its status
     /// and output.
+    ///
+    /// Through a Python shim that closes every other descriptor first: a server that pg_ctl starts would otherwise
+    /// inherit this process's descriptors, among them those Foundation watches to learn that a child exited, and
+    /// neither pg_ctl nor any worker running at that moment would ever be seen to end.
     static func serverCommand(_ tool: String, _ arguments: [String]) throws -> (Int32, String) {
         let environment = ProcessInfo.processInfo.environment
         guard let bin = environment["CICLO_PG_BIN"], !bin.isEmpty else {
             throw SettingError(description: "CICLO_PG_BIN is not set: run under scripts/with-test-db.sh")
         }
+        let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("pg-\(UUID().uuidString).out")
+        defer { try? FileManager.default.removeItem(at: outputURL) }
+        let command = (getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []) + ["\(bin)/\(tool)"]
+            + arguments
         let process = Process()
-        let output = Pipe()
-        if getuid() == 0 {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", "postgres", "--", "\(bin)/\(tool)"] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "\(bin)/\(tool)")
-            process.arguments = arguments
-        }
-        process.standardOutput = output
-        process.standardError = output
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", closingShim, outputURL.path] + command
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return (process.terminationStatus, (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "")
     }
+
+    /// argv[1] is the output file, the rest the command; the command's own status is the shim's.
+    static let closingShim = """
+        import subprocess, sys
+        with open(sys.argv[1], "w") as out:
+            sys.exit(subprocess.call(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=out, stderr=out, close_fds=True))
+        """
 
     /// The data directory of the server under test.
     static func dataDirectory() throws -> String {

@@ -158,7 +158,8 @@ extension ReliabilityTests {
                     }
                 }
 
-                check(try await f.tables() == tables, "the tables changed: \(try await f.tables())")
+                let tablesAfter = try await f.tables()
+                check(tablesAfter == tables, "the tables changed: \(tablesAfter)")
                 check(reporter.run.process.isRunning, "the reporter died: \(reporter.run.stderr.suffix(500))")
             }
             for finding in findings { Issue.record("injection: \(finding)") }

@@ -54,10 +54,14 @@ struct TableSizes: CustomStringConvertible {
     var live: Int
     var dead: Int
 
+    /// A partitioned table (deliveries) is the sum of its partitions.
     static let sql = """
-        SELECT relname::text, pg_relation_size(relid)::int8, pg_indexes_size(relid)::int8, n_live_tup::int8,
-               n_dead_tup::int8
-        FROM pg_stat_user_tables WHERE relname = ANY($1::text[]) ORDER BY relname
+        SELECT t.name, sum(pg_relation_size(s.relid))::int8, sum(pg_indexes_size(s.relid))::int8,
+               sum(s.n_live_tup)::int8, sum(s.n_dead_tup)::int8
+        FROM unnest($1::text[]) AS t(name)
+        CROSS JOIN LATERAL pg_partition_tree(t.name::regclass) p
+        JOIN pg_stat_user_tables s ON s.relid = p.relid
+        GROUP BY t.name ORDER BY t.name
         """
 
     static func read(_ tables: [String], on conn: PostgresConnection) async throws -> [TableSizes] {
