@@ -77,7 +77,11 @@ extension ReliabilityTests.BadInput {
                         #expect(changed.isEmpty, "\(reply.status) for \(request) but stored \(changed)")
                         if !changed.isEmpty { corrupted += 1 }
                         // The endpoints' own refusals say why (a router's 404 or 405 may be bare).
-                        if request.method != "HEAD" && [400, 401, 413].contains(reply.status) {
+                        // A header with control characters is refused by the HTTP parser itself, before any endpoint.
+                        let malformed = request.headers.values.contains { value in
+                            value.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }
+                        }
+                        if request.method != "HEAD" && !malformed && [400, 401, 413].contains(reply.status) {
                             #expect(!reply.body.isEmpty, "\(reply.status) with no reason for \(request)")
                         }
                     }
