@@ -54,13 +54,13 @@ struct TableSizes: CustomStringConvertible {
     var live: Int
     var dead: Int
 
-    /// A partitioned table (deliveries) is the sum of its partitions.
+    /// A partitioned table (deliveries) is the sum of its partitions; pg_partition_tree lists nothing for a plain one.
     static let sql = """
         SELECT t.name, sum(pg_relation_size(s.relid))::int8, sum(pg_indexes_size(s.relid))::int8,
                sum(s.n_live_tup)::int8, sum(s.n_dead_tup)::int8
         FROM unnest($1::text[]) AS t(name)
-        CROSS JOIN LATERAL pg_partition_tree(t.name::regclass) p
-        JOIN pg_stat_user_tables s ON s.relid = p.relid
+        JOIN pg_stat_user_tables s
+          ON s.relid = t.name::regclass OR s.relid IN (SELECT relid FROM pg_partition_tree(t.name::regclass))
         GROUP BY t.name ORDER BY t.name
         """
 
