@@ -157,10 +157,13 @@ extension ReliabilityTests {
             let duplicateCalls = totalCalls - calls.count
             let strangers = calls.keys.filter { attempts[$0] == nil }
             let uncalled = attempts.keys.filter { calls[$0] == nil }
-            let overcalled = calls.filter { key, n in n > (attempts[key] ?? 0) }
+            // Strict only on a durable server (`make test-reliability` runs with-test-db.sh --durable): with
+            // synchronous_commit off, the immediate restart loses claims already committed to the worker, so a send
+            // can be called, lose its counted attempt, and be claimed and called again with attempts = 1.
+            let overcalled = calls.filter { key, n in n > (attempts[key] ?? 0) }.keys.sorted()
             #expect(strangers.isEmpty, "calls with keys that are no send's: \(strangers.prefix(5))")
             #expect(uncalled.isEmpty, "\(uncalled.count) sends recorded sent without a provider call: \(uncalled.prefix(5))")
-            #expect(overcalled.isEmpty, "keys called more often than claimed: \(overcalled.prefix(5))")
+            #expect(overcalled.isEmpty, "\(overcalled.count) keys called more often than claimed: \(overcalled.prefix(8))")
 
             // The reporter's totals against a recount.
             let fold = try CicloRun.start(["aggregate", "--once"], url: db.url)
