@@ -77,10 +77,12 @@ extension ReliabilityTests.BadInput {
                         #expect(changed.isEmpty, "\(reply.status) for \(request) but stored \(changed)")
                         if !changed.isEmpty { corrupted += 1 }
                         // The endpoints' own refusals say why (a router's 404 or 405 may be bare).
-                        // A header with control characters is refused by the HTTP parser itself, before any endpoint.
-                        let malformed = request.headers.values.contains { value in
-                            value.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }
-                        }
+                        // What HTTP's grammar forbids (control characters anywhere, raw non-ASCII in the request target)
+                        // is refused by the HTTP parser itself, before any endpoint, with a bare 400.
+                        let malformed = request.path.unicodeScalars.contains { $0.value > 0x7e }
+                            || ([request.path] + request.headers.values).contains { value in
+                                value.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }
+                            }
                         if request.method != "HEAD" && !malformed && [400, 401, 413].contains(reply.status) {
                             #expect(!reply.body.isEmpty, "\(reply.status) with no reason for \(request)")
                         }
