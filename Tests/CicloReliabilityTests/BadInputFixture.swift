@@ -84,8 +84,8 @@ struct ImportSummary {
 
     init?(_ stdout: String) {
         guard let match = stdout.firstMatch(of: /: (\d+) read, (\d+) inserted, (\d+) [a-z ]+, (\d+) rejected/),
-              let read = Int(match.1), let inserted = Int(match.2), let second = Int(match.3),
-              let rejected = Int(match.4)
+            let read = Int(match.1), let inserted = Int(match.2), let second = Int(match.3),
+            let rejected = Int(match.4)
         else { return nil }
         (self.read, self.inserted, self.second, self.rejected) = (read, inserted, second, rejected)
     }

@@ -29,9 +29,12 @@ extension ReliabilityTests {
             let catalogue = AttributeCatalogue(
                 ["tier": .text, "score": .number, "vip": .boolean, "joined": .date, "tags": .list])
             // In-process: the parser and the SQL builder must never trap, and every error names the file.
-            await propertyCheck(count: count * 20, input: Gen<Bool>.bool, FuzzInputs.segment,
-                                Hostile.mutation(of: #"{"name": "s", "rule": {"all": [{"stage": "Active"}]}}"#,
-                                                 words: FuzzInputs.words)) { mutate, json, mutated in
+            await propertyCheck(
+                count: count * 20, input: Gen<Bool>.bool, FuzzInputs.segment,
+                Hostile.mutation(
+                    of: #"{"name": "s", "rule": {"all": [{"stage": "Active"}]}}"#,
+                    words: FuzzInputs.words)
+            ) { mutate, json, mutated in
                 tried += 1
                 let text = mutate ? mutated : json
                 do {
@@ -54,12 +57,16 @@ extension ReliabilityTests {
                             // Accepted: it must also run, against real rows.
                             let name = try #require(apply.stdout.firstMatch(of: /segment (\S+) saved/)).1
                             let count = try await Finished.run(["segment", "count", String(name)], url: f.db.url)
-                            #expect(count.status == 0 && !count.crashed,
-                                    "an applied segment does not run: \(text) -> \(count.stderr.suffix(500))")
+                            #expect(
+                                count.status == 0 && !count.crashed,
+                                "an applied segment does not run: \(text) -> \(count.stderr.suffix(500))")
                             if count.status != 0 { corrupted += 1 }
                         } else {
-                            #expect(apply.status == 65, "status \(apply.status) for \(text): \(apply.stderr.suffix(300))")
-                            #expect(Self.isClear(apply, file: path), "unclear error for \(text): \(apply.stderr.prefix(300))")
+                            #expect(
+                                apply.status == 65, "status \(apply.status) for \(text): \(apply.stderr.suffix(300))")
+                            #expect(
+                                Self.isClear(apply, file: path),
+                                "unclear error for \(text): \(apply.stderr.prefix(300))")
                             let changed = AttackFixture.changes(before, try await f.counts())
                             #expect(changed.isEmpty, "a refused segment stored something: \(changed)")
                             if !changed.isEmpty { corrupted += 1 }
@@ -69,9 +76,10 @@ extension ReliabilityTests {
                     }
                 }
             }
-            try Reliability.record(.init(
-                suite: "bad input segments", load: "segment language", faults: 0, inputs: tried, lost: 0,
-                corrupted: corrupted, notes: []))
+            try Reliability.record(
+                .init(
+                    suite: "bad input segments", load: "segment language", faults: 0, inputs: tried, lost: 0,
+                    corrupted: corrupted, notes: []))
         }
 
         @Test("templates compile or are refused by name and line; campaign files are applied whole or not at all")
@@ -79,14 +87,18 @@ extension ReliabilityTests {
             let count = try Self.count()
             var tried = 0
             var corrupted = 0
-            await propertyCheck(count: count * 20, input: FuzzInputs.templateSource, FuzzInputs.templateSource,
-                                Hostile.piece(FuzzInputs.words)) { html, text, value in
+            await propertyCheck(
+                count: count * 20, input: FuzzInputs.templateSource, FuzzInputs.templateSource,
+                Hostile.piece(FuzzInputs.words)
+            ) { html, text, value in
                 tried += 1
                 do {
                     let template = try MessageTemplate(
                         name: "fuzz", parts: ["html": (.html, html), "subject": (.text, text)],
-                        variables: [.init("customer.first_name", default: "x"), .init("offer_code"),
-                                    .init("send.unsubscribe_url")])
+                        variables: [
+                            .init("customer.first_name", default: "x"), .init("offer_code"),
+                            .init("send.unsubscribe_url"),
+                        ])
                     _ = template.render(["offer_code": value, "customer.first_name": value])
                 } catch {
                     #expect("\(error)".contains("fuzz"), "unclear template error: \(error)")
@@ -110,7 +122,9 @@ extension ReliabilityTests {
                             #expect(stored == object?["name"] as? String, "stored \(stored ?? "nothing") for \(json)")
                             if stored != object?["name"] as? String { corrupted += 1 }
                         } else {
-                            #expect(Self.isClear(apply, file: path), "unclear error for \(json): \(apply.stderr.prefix(300))")
+                            #expect(
+                                Self.isClear(apply, file: path),
+                                "unclear error for \(json): \(apply.stderr.prefix(300))")
                             let changed = AttackFixture.changes(before, after)
                             #expect(changed.isEmpty, "a refused campaign stored something: \(changed)")
                             if !changed.isEmpty { corrupted += 1 }
@@ -120,9 +134,11 @@ extension ReliabilityTests {
                     }
                 }
             }
-            try Reliability.record(.init(
-                suite: "bad input templates", load: "templates and campaign files", faults: 0, inputs: tried, lost: 0,
-                corrupted: corrupted, notes: []))
+            try Reliability.record(
+                .init(
+                    suite: "bad input templates", load: "templates and campaign files", faults: 0, inputs: tried,
+                    lost: 0,
+                    corrupted: corrupted, notes: []))
         }
 
         static let customerCSV = """
@@ -154,7 +170,8 @@ extension ReliabilityTests {
             ]
             try await AttackFixture.with { f in
                 for (command, name, valid, table) in cases {
-                    await propertyCheck(count: count, input: Hostile.mutation(of: valid, words: FuzzInputs.words)) { text in
+                    await propertyCheck(count: count, input: Hostile.mutation(of: valid, words: FuzzInputs.words)) {
+                        text in
                         do {
                             tried += 1
                             // A fresh id each time, so a mutated row that is accepted inserts rather than updates.
@@ -163,16 +180,20 @@ extension ReliabilityTests {
                             let before = try await f.counts()
                             let run = try await Finished.run(command + [path, "--quiet"], url: f.db.url)
                             let after = try await f.counts()
-                            #expect(!run.crashed, "\(command) crashed on \(text.prefix(500)): \(run.stderr.suffix(500))")
+                            #expect(
+                                !run.crashed, "\(command) crashed on \(text.prefix(500)): \(run.stderr.suffix(500))")
                             #expect([0, 65].contains(run.status), "status \(run.status): \(run.stderr.prefix(300))")
                             let stored = (after[table] ?? 0) - (before[table] ?? 0)
                             if let summary = ImportSummary(run.stdout) {
                                 // Every refused row is named on stderr with its line; only accepted rows are stored.
-                                #expect(stored == summary.inserted, "stored \(stored), said \(run.stdout) for \(text.prefix(300))")
+                                #expect(
+                                    stored == summary.inserted,
+                                    "stored \(stored), said \(run.stdout) for \(text.prefix(300))")
                                 if stored != summary.inserted { corrupted += 1 }
                                 if summary.rejected > 0 {
-                                    #expect(run.status == 65 && run.stderr.contains(" line "),
-                                            "rejected rows not named: \(run.stderr.prefix(300))")
+                                    #expect(
+                                        run.status == 65 && run.stderr.contains(" line "),
+                                        "rejected rows not named: \(run.stderr.prefix(300))")
                                 }
                             } else {
                                 // Refused whole: a clear error and nothing stored.
@@ -187,9 +208,10 @@ extension ReliabilityTests {
                     }
                 }
             }
-            try Reliability.record(.init(
-                suite: "bad input imports", load: "CSV and JSON Lines imports", faults: 0, inputs: tried, lost: 0,
-                corrupted: corrupted, notes: []))
+            try Reliability.record(
+                .init(
+                    suite: "bad input imports", load: "CSV and JSON Lines imports", faults: 0, inputs: tried, lost: 0,
+                    corrupted: corrupted, notes: []))
         }
     }
 }

@@ -98,13 +98,15 @@ extension ReliabilityTests {
             var nextKill = started + .seconds(killEvery)
             var delivered = 0
             while delivered < sends {
-                try #require(ContinuousClock.now - started < .seconds(timeout),
-                             "only \(delivered) of \(sends) delivered after \(timeout) s")
+                try #require(
+                    ContinuousClock.now - started < .seconds(timeout),
+                    "only \(delivered) of \(sends) delivered after \(timeout) s")
                 try await Task.sleep(for: .milliseconds(250))
                 for index in workers.indices where !workers[index].process.isRunning {
                     // A worker that ends by itself is a finding: keep why, and start another.
-                    ownExits.append("status \(workers[index].process.terminationStatus): "
-                        + String(workers[index].stderr.suffix(600)))
+                    ownExits.append(
+                        "status \(workers[index].process.terminationStatus): "
+                            + String(workers[index].stderr.suffix(600)))
                     workers[index] = try startWorker()
                     everyWorker.append(workers[index])
                 }
@@ -122,8 +124,11 @@ extension ReliabilityTests {
                 delivered = count
                 if restarts == 0 && delivered >= sends / 2 {
                     let (status, output) = try Reliability.serverCommand(
-                        "pg_ctl", ["-D", dataDirectory, "-l", "\(dataDirectory)/server.log", "-m", "immediate", "-w",
-                                   "-t", "60", "restart"])
+                        "pg_ctl",
+                        [
+                            "-D", dataDirectory, "-l", "\(dataDirectory)/server.log", "-m", "immediate", "-w",
+                            "-t", "60", "restart",
+                        ])
                     try #require(status == 0, "pg_ctl restart failed: \(output)")
                     restarts += 1
                 }
@@ -150,9 +155,10 @@ extension ReliabilityTests {
             let log = try String(contentsOf: provider.directory.appendingPathComponent("calls.log"), encoding: .utf8)
             var calls: [String: Int] = [:]
             for line in log.split(separator: "\n") { calls[String(line), default: 0] += 1 }
-            let attempts = Dictionary(uniqueKeysWithValues: try await conn.query(Self.attemptsSQL).map {
-                (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1))
-            })
+            let attempts = Dictionary(
+                uniqueKeysWithValues: try await conn.query(Self.attemptsSQL).map {
+                    (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1))
+                })
             let totalCalls = calls.values.reduce(0, +)
             let duplicateCalls = totalCalls - calls.count
             let strangers = calls.keys.filter { attempts[$0] == nil }
@@ -162,8 +168,11 @@ extension ReliabilityTests {
             // can be called, lose its counted attempt, and be claimed and called again with attempts = 1.
             let overcalled = calls.filter { key, n in n > (attempts[key] ?? 0) }.keys.sorted()
             #expect(strangers.isEmpty, "calls with keys that are no send's: \(strangers.prefix(5))")
-            #expect(uncalled.isEmpty, "\(uncalled.count) sends recorded sent without a provider call: \(uncalled.prefix(5))")
-            #expect(overcalled.isEmpty, "\(overcalled.count) keys called more often than claimed: \(overcalled.prefix(8))")
+            #expect(
+                uncalled.isEmpty, "\(uncalled.count) sends recorded sent without a provider call: \(uncalled.prefix(5))"
+            )
+            #expect(
+                overcalled.isEmpty, "\(overcalled.count) keys called more often than claimed: \(overcalled.prefix(8))")
 
             // The reporter's totals against a recount.
             let fold = try CicloRun.start(["aggregate", "--once"], url: db.url)
@@ -172,7 +181,8 @@ extension ReliabilityTests {
             let verify = try CicloRun.start(["report", "--verify"], url: db.url)
             defer { verify.stop() }
             let verified = await verify.wait(timeout: .seconds(600))
-            #expect(verified == 0 && verify.stdout.contains("match: every rollup"), "verify: \(verify.stdout.suffix(1500))")
+            #expect(
+                verified == 0 && verify.stdout.contains("match: every rollup"), "verify: \(verify.stdout.suffix(1500))")
             let report = try CicloRun.start(["report", "--format", "json", "--campaign", "chaos"], url: db.url)
             defer { report.stop() }
             #expect(await report.wait(timeout: .seconds(120)) == 0, "report: \(report.stderr.suffix(1000))")
@@ -188,10 +198,12 @@ extension ReliabilityTests {
                 "report: \(reported.map { $0.grouped } ?? "none") sent; --verify status \(verified.map { String($0) } ?? "none")",
             ]
             for exit in ownExits.prefix(3) { print("worker exited by itself: \(exit)") }
-            try Reliability.record(.init(
-                suite: "chaos", load: "\(sends.grouped) webhook sends, 4 workers", faults: kills + restarts,
-                inputs: 0, lost: lost, corrupted: (deliveryRows - sentKeys) + uncalled.count + overcalled.count
-                    + (reported == sentRows ? 0 : 1), notes: notes))
+            try Reliability.record(
+                .init(
+                    suite: "chaos", load: "\(sends.grouped) webhook sends, 4 workers", faults: kills + restarts,
+                    inputs: 0, lost: lost,
+                    corrupted: (deliveryRows - sentKeys) + uncalled.count + overcalled.count
+                        + (reported == sentRows ? 0 : 1), notes: notes))
             await conn.close()
             await db.drop()
         }
@@ -211,7 +223,9 @@ enum ReportSent {
     }
 
     static func sent(in json: String, campaign: String) throws -> Int? {
-        let lines = try JSONDecoder().decode(Report.self, from: Data(json.utf8)).lines.filter { $0.campaign == campaign }
+        let lines = try JSONDecoder().decode(Report.self, from: Data(json.utf8)).lines.filter {
+            $0.campaign == campaign
+        }
         return (lines.count == 1 ? lines.first : lines.first(where: \.total))?.figures.sent
     }
 }

@@ -10,7 +10,8 @@ enum FuzzInputs {
     ]
 
     /// Ints and hostile pieces, from which the builders below draw their choices.
-    static let material = zip(Gen<Int>.int(in: 0...10_000).array(of: 24), Hostile.piece(words).array(of: 24)).eraseToAny()
+    static let material = zip(Gen<Int>.int(in: 0...10_000).array(of: 24), Hostile.piece(words).array(of: 24))
+        .eraseToAny()
 
     /// A segment file as JSON (which YAML reads): a random rule over every field and operator.
     static let segment = material.map { ints, pieces in
@@ -23,9 +24,11 @@ enum FuzzInputs {
 
     /// A Mustache-like source: text, tags, sections and partials with hostile names.
     static let templateSource = material.map { ints, pieces in
-        let tags = ["{{", "}}", "{{{", "}}}", "{{#", "{{/", "{{^", "{{>", "{{!", "{{&", "{{=<% %>=}}", "\n",
-                    "customer.first_name", "offer_code", "send.unsubscribe_url", "}}x{{", "{{offer_code}}",
-                    "{{#customer}}", "{{/customer}}", "{{customer.first_name}}"]
+        let tags = [
+            "{{", "}}", "{{{", "}}}", "{{#", "{{/", "{{^", "{{>", "{{!", "{{&", "{{=<% %>=}}", "\n",
+            "customer.first_name", "offer_code", "send.unsubscribe_url", "}}x{{", "{{offer_code}}",
+            "{{#customer}}", "{{/customer}}", "{{customer.first_name}}",
+        ]
         return zip(ints, pieces).map { n, piece in n % 3 == 0 ? piece : tags[n % tags.count] }.joined()
     }.eraseToAny()
 
@@ -36,13 +39,17 @@ enum FuzzInputs {
         let object: [String: Any] = [
             "key": key, "name": pieces[2] + pieces[3], "kind": "adhoc", "channel": "webhook", "status": "active",
             "segment": ["stage": pieces[4]], "variables": ["offer_code": pieces[5]],
-            "variants": [[
-                "name": ints[2] % 4 == 0 ? pieces[6] : "A",
-                "templates": ["en": [
-                    "body": template,
-                    "variables": [["name": "customer.first_name", "default": pieces[7]], "offer_code"],
-                ] as [String: Any]],
-            ] as [String: Any]],
+            "variants": [
+                [
+                    "name": ints[2] % 4 == 0 ? pieces[6] : "A",
+                    "templates": [
+                        "en": [
+                            "body": template,
+                            "variables": [["name": "customer.first_name", "default": pieces[7]], "offer_code"],
+                        ] as [String: Any]
+                    ],
+                ] as [String: Any]
+            ],
         ]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
@@ -81,17 +88,22 @@ enum FuzzInputs {
         }
 
         mutating func rule(depth: Int) -> Any {
-            let fields = ["stage", "persona", "locale", "timezone", "consent", "suppressed", "last_seen_days",
-                          "created_days"]
+            let fields = [
+                "stage", "persona", "locale", "timezone", "consent", "suppressed", "last_seen_days",
+                "created_days",
+            ]
             switch int() % (depth > 2 ? 6 : 9) {
             case 0: return [fields[int() % fields.count]: comparison()]
-            case 1: return ["attribute": [["tier", "score", "vip", "joined", "tags", piece()][int() % 6]: comparison()]]
+            case 1:
+                return ["attribute": [["tier", "score", "vip", "joined", "tags", piece()][int() % 6]: comparison()]]
             case 2: return ["product": [["any", "all", "none", piece()][int() % 4]: [piece(), piece()]]]
             case 3:
-                return ["events": [
-                    "kind": value(), "within_days": value(), "where": ["amount": comparison()],
-                    "count": comparison(), "sum": ["field": piece(), "gte": value()],
-                ]]
+                return [
+                    "events": [
+                        "kind": value(), "within_days": value(), "where": ["amount": comparison()],
+                        "count": comparison(), "sum": ["field": piece(), "gte": value()],
+                    ]
+                ]
             case 4: return [piece(): value()]
             case 5: return value()
             case 6: return ["all": (0..<(int() % 3)).map { _ in rule(depth: depth + 1) }]

@@ -44,7 +44,8 @@ extension ReliabilityTests {
             let afterwards = try await TableSizes.read(Self.tables, on: conn)
             #expect(load.run.process.isRunning, "the bench stopped: \(load.run.stderr.suffix(2000))")
 
-            let normal = load.values("completion_rate", from: heldFrom.addingTimeInterval(-Double(warmup) / 2), to: heldFrom)
+            let normal = load.values(
+                "completion_rate", from: heldFrom.addingTimeInterval(-Double(warmup) / 2), to: heldFrom)
             let baseline = normal.mean
             try #require(baseline > 0, "no completions before the transaction: \(load.run.stderr.suffix(2000))")
             let during = load.values("completion_rate", from: heldFrom, to: heldTo)
@@ -53,7 +54,9 @@ extension ReliabilityTests {
             func latency(_ metric: String, _ from: Date, _ to: Date) -> String {
                 String(format: "%.1f", load.values(metric, from: from, to: to).median)
             }
-            func depth(_ from: Date, _ to: Date) -> Int { Int(load.values("queue_depth", from: from, to: to).max() ?? -1) }
+            func depth(_ from: Date, _ to: Date) -> Int {
+                Int(load.values("queue_depth", from: from, to: to).max() ?? -1)
+            }
 
             // Back to normal: some sample within 60 s of the end completes at 90% of the rate before, and the rest of
             // the run averages at least that.
@@ -61,13 +64,15 @@ extension ReliabilityTests {
                 $0.metric == "completion_rate" && $0.time >= heldTo && $0.value >= 0.9 * baseline
             }
             let recoveredAfter = firstNormal.map { $0.time.timeIntervalSince(heldTo) }
-            #expect(recoveredAfter.map { $0 <= recovery } == true,
-                    "completions before \(baseline), within 60 s after: \(recovering)")
+            #expect(
+                recoveredAfter.map { $0 <= recovery } == true,
+                "completions before \(baseline), within 60 s after: \(recovering)")
             #expect(later.mean >= 0.9 * baseline, "completions before \(baseline), after the first minute: \(later)")
 
             let notes = [
-                String(format: "completions/s: before %.0f, held %.0f (min %.0f), first 60 s after %.0f, later %.0f",
-                       baseline, during.mean, during.min() ?? 0, recovering.mean, later.mean),
+                String(
+                    format: "completions/s: before %.0f, held %.0f (min %.0f), first 60 s after %.0f, later %.0f",
+                    baseline, during.mean, during.min() ?? 0, recovering.mean, later.mean),
                 "pickup p50/p99 ms (median of samples): before \(latency("claim_p50_ms", heldFrom.addingTimeInterval(-30), heldFrom))"
                     + "/\(latency("claim_p99_ms", heldFrom.addingTimeInterval(-30), heldFrom)), held "
                     + "\(latency("claim_p50_ms", heldFrom, heldTo))/\(latency("claim_p99_ms", heldFrom, heldTo)), after "
@@ -83,9 +88,10 @@ extension ReliabilityTests {
             let lost = try await QueueLedger.lost(on: conn)
             #expect(lost == 0, "\(lost) enqueued sends are neither delivered nor queued")
             for note in notes { print("held snapshot: \(note)") }
-            try Reliability.record(.init(
-                suite: "held snapshot", load: "\(rate.grouped) sends/s, \(hold) s held", faults: 1, inputs: 0,
-                lost: lost, corrupted: 0, notes: notes))
+            try Reliability.record(
+                .init(
+                    suite: "held snapshot", load: "\(rate.grouped) sends/s, \(hold) s held", faults: 1, inputs: 0,
+                    lost: lost, corrupted: 0, notes: notes))
             await conn.close()
             await db.drop()
         }

@@ -60,15 +60,18 @@ struct Finished {
     var stdout: String
     var stderr: String
 
-    static func run(_ arguments: [String], url: String, environment: [String: String] = [:],
-                    timeout: Duration = .seconds(60)) async throws -> Finished {
+    static func run(
+        _ arguments: [String], url: String, environment: [String: String] = [:],
+        timeout: Duration = .seconds(60)
+    ) async throws -> Finished {
         let run = try CicloRun.start(arguments, url: url, environment: environment)
         defer { run.stop() }
         guard let status = await run.wait(timeout: timeout) else {
             return Finished(status: -1, crashed: true, stdout: run.stdout, stderr: "timed out: " + run.stderr)
         }
-        return Finished(status: status, crashed: run.process.terminationReason == .uncaughtSignal,
-                        stdout: run.stdout, stderr: run.stderr)
+        return Finished(
+            status: status, crashed: run.process.terminationReason == .uncaughtSignal,
+            stdout: run.stdout, stderr: run.stderr)
     }
 
     /// The one-sentence error line `ciclo` prints for a refused input, or nil.

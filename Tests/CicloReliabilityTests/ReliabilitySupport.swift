@@ -68,7 +68,8 @@ enum Reliability {
         }
         let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("pg-\(UUID().uuidString).out")
         defer { try? FileManager.default.removeItem(at: outputURL) }
-        let command = (getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []) + ["\(bin)/\(tool)"]
+        let command =
+            (getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []) + ["\(bin)/\(tool)"]
             + arguments
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

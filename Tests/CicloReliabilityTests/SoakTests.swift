@@ -65,12 +65,16 @@ extension ReliabilityTests {
             func peak(_ part: ArraySlice<Size>, _ field: KeyPath<Size, Int>) -> Int {
                 part.map { $0[keyPath: field] }.max() ?? 0
             }
-            let heapFirst = peak(first, \.heap), heapLast = peak(last, \.heap)
-            let indexFirst = peak(first, \.indexes), indexLast = peak(last, \.indexes)
-            #expect(Double(heapLast) <= Self.ratio * Double(heapFirst),
-                    "heap: first third peak \(heapFirst) B, last third peak \(heapLast) B")
-            #expect(Double(indexLast) <= Self.ratio * Double(indexFirst),
-                    "indexes: first third peak \(indexFirst) B, last third peak \(indexLast) B")
+            let heapFirst = peak(first, \.heap)
+            let heapLast = peak(last, \.heap)
+            let indexFirst = peak(first, \.indexes)
+            let indexLast = peak(last, \.indexes)
+            #expect(
+                Double(heapLast) <= Self.ratio * Double(heapFirst),
+                "heap: first third peak \(heapFirst) B, last third peak \(heapLast) B")
+            #expect(
+                Double(indexLast) <= Self.ratio * Double(indexFirst),
+                "indexes: first third peak \(indexFirst) B, last third peak \(indexLast) B")
 
             let notes = [
                 "\(sent.grouped) sends in \(seconds) s, completions/s mean \(Int(completions.mean)), \(sizes.count) samples",
@@ -79,10 +83,13 @@ extension ReliabilityTests {
                 "dead rows peak: first third \(peak(first, \.dead).grouped), last third \(peak(last, \.dead).grouped)",
             ]
             for note in notes { print("soak: \(note)") }
-            for size in sizes { print("soak sample: t=\(Int(size.at)) heap=\(size.heap) indexes=\(size.indexes) dead=\(size.dead)") }
-            try Reliability.record(.init(
-                suite: "soak", load: "\(rate.grouped) sends/s for \(seconds) s", faults: 0, inputs: 0, lost: lost,
-                corrupted: 0, notes: notes))
+            for size in sizes {
+                print("soak sample: t=\(Int(size.at)) heap=\(size.heap) indexes=\(size.indexes) dead=\(size.dead)")
+            }
+            try Reliability.record(
+                .init(
+                    suite: "soak", load: "\(rate.grouped) sends/s for \(seconds) s", faults: 0, inputs: 0, lost: lost,
+                    corrupted: 0, notes: notes))
             await conn.close()
             await db.drop()
         }

@@ -14,12 +14,13 @@ struct SteadyLoad {
     }
 
     static func start(url: String, rate: Int, workers: Int = 4, sampleEvery: Int = 5) throws -> SteadyLoad {
-        SteadyLoad(run: try CicloRun.start(
-            ["bench", "steady"], url: nil,
-            environment: [
-                "DATABASE_URL": url, "PRODUCER_RATE": String(rate), "WORKER_COUNT": String(workers),
-                "SAMPLE_EVERY_S": String(sampleEvery), "CICLO_LOG_LEVEL": "warning",
-            ]))
+        SteadyLoad(
+            run: try CicloRun.start(
+                ["bench", "steady"], url: nil,
+                environment: [
+                    "DATABASE_URL": url, "PRODUCER_RATE": String(rate), "WORKER_COUNT": String(workers),
+                    "SAMPLE_EVERY_S": String(sampleEvery), "CICLO_LOG_LEVEL": "warning",
+                ]))
     }
 
     /// Every sample printed so far.
@@ -28,8 +29,8 @@ struct SteadyLoad {
         parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return run.stdout.split(separator: "\n").compactMap { line in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  object["kind"] as? String == "adapter", let t = object["t"] as? String, let time = parser.date(from: t),
-                  let metric = object["metric"] as? String, let value = (object["value"] as? NSNumber)?.doubleValue
+                object["kind"] as? String == "adapter", let t = object["t"] as? String, let time = parser.date(from: t),
+                let metric = object["metric"] as? String, let value = (object["value"] as? NSNumber)?.doubleValue
             else { return nil }
             return Sample(time: time, metric: metric, value: value)
         }
@@ -66,8 +67,9 @@ struct TableSizes: CustomStringConvertible {
 
     static func read(_ tables: [String], on conn: PostgresConnection) async throws -> [TableSizes] {
         try await conn.query(sql, [tables]).map {
-            TableSizes(table: try $0.decode(at: 0), heapBytes: try $0.decode(at: 1), indexBytes: try $0.decode(at: 2),
-                       live: try $0.decode(at: 3), dead: try $0.decode(at: 4))
+            TableSizes(
+                table: try $0.decode(at: 0), heapBytes: try $0.decode(at: 1), indexBytes: try $0.decode(at: 2),
+                live: try $0.decode(at: 3), dead: try $0.decode(at: 4))
         }
     }
 
