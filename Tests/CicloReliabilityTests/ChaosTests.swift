@@ -89,7 +89,7 @@ extension ReliabilityTests {
             }
             var workers = try (0..<4).map { _ in try startWorker() }
             var everyWorker = workers
-            defer { everyWorker.forEach { $0.stop() } }
+            defer { for worker in everyWorker { worker.stop() } }
 
             var kills = 0
             var restarts = 0
@@ -192,10 +192,13 @@ extension ReliabilityTests {
             let seconds = Double(elapsed.components.seconds)
             let notes = [
                 "\(sentRows.grouped) sent in \(Int(seconds)) s (\(Int(Double(sentRows) / max(seconds, 1))) sends/s)",
-                "\(kills) kill -9, \(restarts) PostgreSQL immediate restart, \(ownExits.count) workers exited by themselves",
+                "\(kills) kill -9, \(restarts) PostgreSQL immediate restart, "
+                    + "\(ownExits.count) workers exited by themselves",
                 "\(totalCalls.grouped) provider calls for \(calls.count.grouped) keys: \(duplicateCalls) duplicate calls, "
-                    + "\(calls.values.filter { $0 > 1 }.count) keys called twice or more, \(retried) sends claimed more than once",
-                "report: \(reported.map { $0.grouped } ?? "none") sent; --verify status \(verified.map { String($0) } ?? "none")",
+                    + "\(calls.values.filter { $0 > 1 }.count) keys called twice or more, "
+                    + "\(retried) sends claimed more than once",
+                "report: \(reported.map { $0.grouped } ?? "none") sent; "
+                    + "--verify status \(verified.map { String($0) } ?? "none")",
             ]
             for exit in ownExits.prefix(3) { print("worker exited by itself: \(exit)") }
             try Reliability.record(

@@ -11,7 +11,8 @@ extension ReliabilityTests.BadInput {
         var headers: [String: String]
         var body: Data
         var description: String {
-            "\(method) \(path.prefix(200)) headers \(headers.keys.sorted()) body \(String(decoding: body.prefix(300), as: UTF8.self))"
+            "\(method) \(path.prefix(200)) headers \(headers.keys.sorted()) "
+                + "body \(String(decoding: body.prefix(300), as: UTF8.self))"
         }
     }
 
@@ -89,8 +90,8 @@ extension ReliabilityTests.BadInput {
                         #expect(changed.isEmpty, "\(reply.status) for \(request) but stored \(changed)")
                         if !changed.isEmpty { corrupted += 1 }
                         // The endpoints' own refusals say why (a router's 404 or 405 may be bare).
-                        // What HTTP's grammar forbids (control characters anywhere, raw non-ASCII in the request target)
-                        // is refused by the HTTP parser itself, before any endpoint, with a bare 400.
+                        // What HTTP's grammar forbids (control characters anywhere, raw non-ASCII in the request
+                        // target) is refused by the HTTP parser itself, before any endpoint, with a bare 400.
                         let malformed =
                             request.path.unicodeScalars.contains { $0.value > 0x7e }
                             || ([request.path] + request.headers.values).contains { value in

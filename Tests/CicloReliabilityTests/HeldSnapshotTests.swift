@@ -73,13 +73,16 @@ extension ReliabilityTests {
                 String(
                     format: "completions/s: before %.0f, held %.0f (min %.0f), first 60 s after %.0f, later %.0f",
                     baseline, during.mean, during.min() ?? 0, recovering.mean, later.mean),
-                "pickup p50/p99 ms (median of samples): before \(latency("claim_p50_ms", heldFrom.addingTimeInterval(-30), heldFrom))"
+                "pickup p50/p99 ms (median of samples): before "
+                    + "\(latency("claim_p50_ms", heldFrom.addingTimeInterval(-30), heldFrom))"
                     + "/\(latency("claim_p99_ms", heldFrom.addingTimeInterval(-30), heldFrom)), held "
                     + "\(latency("claim_p50_ms", heldFrom, heldTo))/\(latency("claim_p99_ms", heldFrom, heldTo)), after "
                     + "\(latency("claim_p50_ms", heldTo.addingTimeInterval(recovery), end))/"
                     + "\(latency("claim_p99_ms", heldTo.addingTimeInterval(recovery), end))",
-                "queue depth max: held \(depth(heldFrom, heldTo)), after \(depth(heldTo.addingTimeInterval(recovery), end))",
-                "back to 90% of normal \(recoveredAfter.map { String(format: "%.0f s", $0) } ?? "never") after the commit",
+                "queue depth max: held \(depth(heldFrom, heldTo)), "
+                    + "after \(depth(heldTo.addingTimeInterval(recovery), end))",
+                "back to 90% of normal "
+                    + "\(recoveredAfter.map { String(format: "%.0f s", $0) } ?? "never") after the commit",
                 "at commit: " + whileHeld.map(\.description).joined(separator: "; "),
                 "\(after) s later: " + afterwards.map(\.description).joined(separator: "; "),
             ]

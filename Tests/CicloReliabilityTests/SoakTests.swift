@@ -77,7 +77,8 @@ extension ReliabilityTests {
                 "indexes: first third peak \(indexFirst) B, last third peak \(indexLast) B")
 
             let notes = [
-                "\(sent.grouped) sends in \(seconds) s, completions/s mean \(Int(completions.mean)), \(sizes.count) samples",
+                "\(sent.grouped) sends in \(seconds) s, completions/s mean \(Int(completions.mean)), "
+                    + "\(sizes.count) samples",
                 "send_jobs heap peak: first third \(TableSizes.kib(heapFirst)), last third \(TableSizes.kib(heapLast)); "
                     + "indexes: \(TableSizes.kib(indexFirst)), \(TableSizes.kib(indexLast)) (bound \(Self.ratio)x)",
                 "dead rows peak: first third \(peak(first, \.dead).grouped), last third \(peak(last, \.dead).grouped)",

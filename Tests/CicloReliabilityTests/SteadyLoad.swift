@@ -74,7 +74,8 @@ struct TableSizes: CustomStringConvertible {
     }
 
     var description: String {
-        "\(table): heap \(Self.kib(heapBytes)), indexes \(Self.kib(indexBytes)), \(live.grouped) live, \(dead.grouped) dead"
+        "\(table): heap \(Self.kib(heapBytes)), indexes \(Self.kib(indexBytes)), "
+            + "\(live.grouped) live, \(dead.grouped) dead"
     }
 
     static func kib(_ bytes: Int) -> String { "\((bytes / 1024).grouped) KiB" }
