@@ -45,15 +45,20 @@ test: deps
 # 30-minute soak, fuzzing and attacks. The suites run one after another (CICLO_RELIABILITY=1 enables them) and each
 # writes its line of the summary table; shorten a run with CICLO_CHAOS_SENDS, CICLO_HELD_SECONDS, CICLO_SOAK_SECONDS,
 # CICLO_FUZZ_COUNT (see Tests/CicloReliabilityTests). FILTER narrows it to some suites (e.g. FILTER=Chaos).
-# --durable: with synchronous_commit off, an immediate restart loses commits the workers were already told of, and
-# the chaos suite's accounting of attempts would measure the test server rather than Ciclo.
+# Chaos runs on a durable server: with synchronous_commit off, an immediate restart loses commits the workers were
+# already told of, and its accounting of attempts would measure the test server rather than Ciclo. The rest run on
+# the fast one: on 2 shared cores a durable server does not sustain the held snapshot's 1,000 sends/s.
 RELIABILITY_RESULTS ?= $(CURDIR)/.ciclo/reliability
 test-reliability: deps
 	$(SWIFT) build --build-tests
 	rm -rf $(RELIABILITY_RESULTS) && mkdir -p $(RELIABILITY_RESULTS)
-	status=0; CICLO_RELIABILITY=1 CICLO_RELIABILITY_RESULTS=$(RELIABILITY_RESULTS) scripts/with-test-db.sh --durable \
-		$(SWIFT) test --skip-build --filter 'CicloReliabilityTests$(if $(FILTER),.*$(FILTER))' || status=$$?; \
-		scripts/reliability-summary.py $(RELIABILITY_RESULTS); exit $$status
+	status=0; export CICLO_RELIABILITY=1 CICLO_RELIABILITY_RESULTS=$(RELIABILITY_RESULTS); \
+	if [ -z "$(FILTER)" ] || [ "$(FILTER)" = Chaos ]; then scripts/with-test-db.sh --durable \
+		$(SWIFT) test --skip-build --filter 'CicloReliabilityTests.*Chaos' || status=$$?; fi; \
+	if [ "$(FILTER)" != Chaos ]; then scripts/with-test-db.sh \
+		$(SWIFT) test --skip-build --filter 'CicloReliabilityTests.*$(or $(FILTER),(HeldSnapshot|Soak|BadInput|Security))' \
+		|| status=$$?; fi; \
+	scripts/reliability-summary.py $(RELIABILITY_RESULTS); exit $$status
 
 # Not part of `make test`: it is fast (seconds) but needs checkers the tests do not (see scripts/check-deploy.sh).
 check-deploy:

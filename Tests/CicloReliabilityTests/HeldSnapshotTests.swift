@@ -47,7 +47,11 @@ extension ReliabilityTests {
             let normal = load.values(
                 "completion_rate", from: heldFrom.addingTimeInterval(-Double(warmup) / 2), to: heldFrom)
             let baseline = normal.mean
-            try #require(baseline > 0, "no completions before the transaction: \(load.run.stderr.suffix(2000))")
+            // "Normal" must be the queue keeping up: on a durable server of a loaded 2-core machine the debug build
+            // managed 120/s of 1,000 before any transaction, and any recovery would have passed against that.
+            try #require(
+                baseline >= 0.9 * Double(rate),
+                "the queue completes \(Int(baseline))/s of \(rate)/s before the transaction: lower CICLO_HELD_RATE")
             let during = load.values("completion_rate", from: heldFrom, to: heldTo)
             let recovering = load.values("completion_rate", from: heldTo, to: heldTo.addingTimeInterval(recovery))
             let later = load.values("completion_rate", from: heldTo.addingTimeInterval(recovery), to: end)
