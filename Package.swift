@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Only the reliability suite's fuzzing uses it.
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // The C shim over libpq. Only the Postgres module imports it.
@@ -265,6 +267,16 @@ let package = Package(
         // Database roles, TLS to PostgreSQL and secrets in logs: deploy/README.md's promises, against real servers.
         .testTarget(
             name: "CicloDeployTests", dependencies: ["CicloQueue", "Postgres", "CicloTestSupport"], swiftSettings: strict),
+        // `make test-reliability`: chaos, a held snapshot, a soak, fuzzing and attacks against real processes. Its
+        // suites run only with CICLO_RELIABILITY=1, so `make test` builds them but skips them.
+        .testTarget(
+            name: "CicloReliabilityTests",
+            dependencies: [
+                "CicloCampaigns", "CicloChannels", "CicloImport", "CicloQueue", "CicloTestSupport", "Postgres",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strict
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
