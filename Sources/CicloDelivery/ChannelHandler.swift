@@ -94,9 +94,15 @@ public struct ChannelHandler: JobHandler {
             let sender = try emailSenders.sender(
                 from: settings.from, replyTo: settings.replyTo, campaign: context.campaignKey ?? ""
             ) { () throws(EmailError) in
-                EmailSender(
-                    from: try settings.from.map { try EmailAddress($0) } ?? defaultFrom.get(),
-                    replyTo: try settings.replyTo.map { try EmailAddress($0) },
+                let from: EmailAddress
+                if let campaignFrom = settings.from {
+                    from = try EmailAddress(campaignFrom)
+                } else {
+                    from = try defaultFrom.get()
+                }
+                let replyTo = try settings.replyTo.map { (replyTo) throws(EmailError) in try EmailAddress(replyTo) }
+                return EmailSender(
+                    from: from, replyTo: replyTo,
                     headers: [EmailHeader("X-Ciclo-Campaign", context.campaignKey ?? "")],
                     unsubscribeMailbox: configuration.unsubscribeMailbox, configuration: emailRenderer.configuration)
             }

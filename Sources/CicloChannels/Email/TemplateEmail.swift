@@ -46,9 +46,9 @@ extension EmailRenderer {
         return try render(message)
     }
 
-    /// The fast path, or nil when it does not apply or a check fails (the caller then renders the message, which
+    /// The fast path (`values` resolved, one per variable), or nil when it does not apply or a check fails (the caller then renders the message, which
     /// reports the failure exactly as it always has).
-    private func spliced(
+    func spliced(
         _ template: MessageTemplate, _ values: [String], sender: EmailSender, to: [EmailAddress],
         idempotencyKey: String, date: Date, unsubscribe: ListUnsubscribe?, tracking: EmailTracking?, customer: Int64
     ) -> EmailEnvelope? {
