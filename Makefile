@@ -21,7 +21,7 @@ help:
 	@echo "make bench-client  client benchmark beside pgbench and psql on the same server"
 	@echo "make bench-queue   queue drain, pickup latency and enqueue beside pgbench on the same SQL"
 	@echo "make bench-render  rendering throughput per channel beside the drain rate"
-	@echo "make profile-render  instructions per rendered email under callgrind (CHANNEL=email COUNT=2000)"
+	@echo "make profile-render  instructions per rendered email under callgrind (CHANNEL=email COUNT=2000; CHANNEL=email-message for the path before)"
 	@echo "make bench-scheduler  a full recurring pass over 1M customers beside a plain INSERT ... SELECT"
 	@echo "make bench-partitions migration 0011 and event reads on monthly partitions beside unpartitioned copies"
 	@echo "make bench-reporter   folding 10M raw outcomes beside a plain GROUP BY; ciclo report latency"

@@ -214,7 +214,9 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "CicloChannelsTests", dependencies: ["CicloChannels", "CicloTestSupport"], swiftSettings: strict),
+            name: "CicloChannelsTests",
+            dependencies: ["CicloChannels", "CicloTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         .testTarget(
             name: "CicloDashboardTests",
             dependencies: ["CicloDashboard", "CicloReports", "CicloTestSupport", "Postgres"],

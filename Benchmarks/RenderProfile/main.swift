@@ -7,8 +7,9 @@ import RenderSamples
 // figure a shared, noisy machine cannot spoil. `make profile-render` runs it that way.
 let arguments = CommandLine.arguments
 let samples = RenderSamples()
-let channels = samples.renderers.map(\.0)
-guard arguments.count == 3, let render = samples.renderers.first(where: { $0.0 == arguments[1] })?.1,
+let all = samples.renderers + samples.references
+let channels = all.map(\.0)
+guard arguments.count == 3, let render = all.first(where: { $0.0 == arguments[1] })?.1,
     let count = Int(arguments[2]), (1...1_000_000).contains(count)
 else {
     let usage = "usage: ciclo-render-profile \(channels.joined(separator: "|")) COUNT (1 to 1,000,000)\n"

@@ -4,6 +4,9 @@ import Foundation
 /// One compiled template per channel and a function that renders message `i` and returns its size in bytes.
 public struct RenderSamples {
     public let renderers: [(String, (Int) throws -> Int)]
+    /// The email rendered the way it was before the compiled-template path (the parts as strings, an
+    /// `EmailMessage`, `EmailRenderer.render(_:)`), for `make profile-render CHANNEL=email-message` to compare with.
+    public let references: [(String, (Int) throws -> Int)]
 
     public init() {
         let variables = [
@@ -30,19 +33,48 @@ public struct RenderSamples {
         func values(_ i: Int) -> [String: String] {
             ["customer.first_name": "Ana \(i)", "offer_code": "VERAO\(i)", "send.unsubscribe_url": "https://ciclo.example/u/tok\(i)"]
         }
+        let sender = EmailSender(
+            from: from, headers: [EmailHeader("X-Ciclo-Campaign", "verao-2026")],
+            unsubscribeMailbox: "unsubscribe@bench.example", configuration: renderer.configuration)
+        let tracking = EmailTracking(baseURL: "https://ciclo.example", secret: "bench-token-secret-0123456789")
+        func renderEmail(_ i: Int, tracked: Bool) throws -> Int {
+            var emailValues = values(i)
+            emailValues["send.unsubscribe_mailto"] = "mailto:unsubscribe@bench.example?subject=unsubscribe%20tok\(i)"
+            let envelope = try renderer.render(
+                email, values: emailValues, sender: sender, to: [try EmailAddress("ana\(i)@example.com")],
+                idempotencyKey: "bench-\(i)", date: Date(),
+                unsubscribe: ListUnsubscribe(
+                    url: emailValues["send.unsubscribe_url"], mailto: emailValues["send.unsubscribe_mailto"]),
+                tracking: tracked ? tracking : nil, customer: Int64(i))
+            return envelope.message.count
+        }
+        func renderMessage(_ i: Int, tracked: Bool) throws -> Int {
+            var emailValues = values(i)
+            emailValues["send.unsubscribe_mailto"] = "mailto:unsubscribe@bench.example?subject=unsubscribe%20tok\(i)"
+            let parts = try email.render(emailValues, derivingTextFromHTML: true).get()
+            let html = tracked ? tracking.apply(html: parts["html"]!, key: "bench-\(i)", customer: Int64(i)) : parts["html"]!
+            let message = EmailMessage(
+                from: from, to: [try EmailAddress("ana\(i)@example.com")], subject: parts["subject"]!, html: html,
+                text: parts["text"], idempotencyKey: "bench-\(i)", date: Date(),
+                unsubscribe: ListUnsubscribe(
+                    url: emailValues["send.unsubscribe_url"], mailto: emailValues["send.unsubscribe_mailto"]),
+                headers: [EmailHeader("X-Ciclo-Campaign", "verao-2026")])
+            return try renderer.render(message).message.count
+        }
+        references = [
+            ("email-message", { i in try renderMessage(i, tracked: true) }),
+            ("email-message-untracked", { i in try renderMessage(i, tracked: false) }),
+        ]
         renderers = [
             ("email", { i in
-                // As the worker does: the text part from the template's derived text when the values allow it.
-                let parts = try email.render(values(i), derivingTextFromHTML: true).get()
-                // As the worker builds it: the configured From parsed once, both unsubscribe links, the campaign
-                // header.
-                let message = EmailMessage(
-                    from: from, to: [try EmailAddress("ana\(i)@example.com")], subject: parts["subject"]!,
-                    html: parts["html"]!, text: parts["text"], idempotencyKey: "bench-\(i)", date: Date(),
-                    unsubscribe: ListUnsubscribe(
-                        url: "https://ciclo.example/u/tok\(i)", mailto: "mailto:unsubscribe@bench.example?subject=unsubscribe%20tok\(i)"),
-                    headers: [EmailHeader("X-Ciclo-Campaign", "verao-2026")])
-                return try renderer.render(message).message.count
+                // As the worker does (ChannelHandler.sendEmail): from the compiled template, with the sender's
+                // headers prepared once per campaign, both unsubscribe links and click and open tracking (on by
+                // default).
+                try renderEmail(i, tracked: true)
+            }),
+            ("email-untracked", { i in
+                // The same with CICLO_EMAIL_TRACKING=off.
+                try renderEmail(i, tracked: false)
             }),
             ("sms", { i in
                 let parts = try sms.render(values(i)).get()

@@ -15,6 +15,8 @@ public struct ChannelHandler: JobHandler {
     let emailRenderer: EmailRenderer
     /// The configured From, parsed once rather than per send (an error still fails each email that uses it).
     let defaultFrom: Result<EmailAddress, EmailError>
+    /// Each campaign's sender headers, checked and written once.
+    let emailSenders = EmailSenders()
     let logger: Logger
 
     public init(configuration: DeliveryConfiguration, transports: DeliveryTransports, templates: TemplateStore,
@@ -43,16 +45,19 @@ public struct ChannelHandler: JobHandler {
             return .suppressed(reason: RenderFailure.reason)
         }
         let links = unsubscribeLinks(for: job)
+        if channel == .email {
+            return await sendEmail(context, template: entry.template, values: context.values(links: links), links: links)
+        }
         let parts: [String: String]
         // An email without a text part gets the one derived from its HTML, from the compiled template when it can.
-        switch entry.template.render(context.values(links: links), derivingTextFromHTML: channel == .email) {
+        switch entry.template.render(context.values(links: links)) {
         case .success(let rendered): parts = rendered
         case .failure(let failure):
             logger.notice("render failed; send suppressed", metadata: ["job": "\(job.id)", "why": "\(failure)"])
             return .suppressed(reason: RenderFailure.reason)
         }
         switch channel {
-        case .email: return await sendEmail(context, parts: parts, links: links)
+        case .email: preconditionFailure("email is rendered from its template above")
         case .sms: return await sendSMS(context, parts: parts)
         case .push: return await sendPush(context, parts: parts)
         case .webhook: return await sendWebhook(context, parts: parts)
@@ -71,33 +76,48 @@ public struct ChannelHandler: JobHandler {
         return links
     }
 
-    func sendEmail(_ context: SendContext, parts: [String: String], links: [String: String]) async -> JobOutcome {
+    /// Renders the email from its compiled template (see `EmailRenderer.render(_:values:sender:...)`) and sends it.
+    func sendEmail(
+        _ context: SendContext, template: MessageTemplate, values: [String: String], links: [String: String]
+    ) async -> JobOutcome {
         let job = context.job, settings = context.delivery.email
+        // A send that cannot be rendered is suppressed before anything else is looked at, as for other channels.
+        if let failure = template.missingVariables(values) {
+            logger.notice("render failed; send suppressed", metadata: ["job": "\(job.id)", "why": "\(failure)"])
+            return .suppressed(reason: RenderFailure.reason)
+        }
         guard let transport = transports.email else { return .failed(.permanent("no email transport is configured")) }
         guard let address = context.customerField("email") else {
             return .suppressed(reason: "no_address")
         }
         do {
-            let message = EmailMessage(
-                from: try settings.from.map { try EmailAddress($0) } ?? defaultFrom.get(),
-                replyTo: try settings.replyTo.map { try EmailAddress($0) },
-                to: [try EmailAddress(address)], subject: parts["subject"] ?? "", html: trackedHTML(parts["html"], job),
-                text: parts["text"], idempotencyKey: job.idempotencyKey, date: Date(),
+            let sender = try emailSenders.sender(
+                from: settings.from, replyTo: settings.replyTo, campaign: context.campaignKey ?? ""
+            ) { () throws(EmailError) in
+                let from: EmailAddress
+                if let campaignFrom = settings.from {
+                    from = try EmailAddress(campaignFrom)
+                } else {
+                    from = try defaultFrom.get()
+                }
+                let replyTo = try settings.replyTo.map { (replyTo) throws(EmailError) in try EmailAddress(replyTo) }
+                return EmailSender(
+                    from: from, replyTo: replyTo,
+                    headers: [EmailHeader("X-Ciclo-Campaign", context.campaignKey ?? "")],
+                    unsubscribeMailbox: configuration.unsubscribeMailbox, configuration: emailRenderer.configuration)
+            }
+            let envelope = try emailRenderer.render(
+                template, values: values, sender: sender, to: [try EmailAddress(address)],
+                idempotencyKey: job.idempotencyKey, date: Date(),
                 unsubscribe: ListUnsubscribe(url: links["unsubscribe_url"], mailto: links["unsubscribe_mailto"]),
-                headers: [EmailHeader("X-Ciclo-Campaign", context.campaignKey ?? "")])
-            return Self.outcome(await transport.send(try emailRenderer.render(message)))
+                tracking: configuration.tracksEmail
+                    ? EmailTracking(baseURL: configuration.publicBaseURL, secret: configuration.tokenSecret) : nil,
+                customer: job.customerID)
+            return Self.outcome(await transport.send(envelope))
         } catch {
             // An invalid address (or header text) will not become valid by retrying.
             return .failed(.permanent("email not sent: \(error)"))
         }
-    }
-
-    /// The email's HTML with its links click-tracked and an open pixel, unless tracking is off.
-    func trackedHTML(_ html: String?, _ job: ClaimedJob) -> String {
-        guard let html else { return "" }
-        guard configuration.tracksEmail else { return html }
-        return EmailTracking(baseURL: configuration.publicBaseURL, secret: configuration.tokenSecret)
-            .apply(html: html, key: job.idempotencyKey, customer: job.customerID)
     }
 
     func sendSMS(_ context: SendContext, parts: [String: String]) async -> JobOutcome {

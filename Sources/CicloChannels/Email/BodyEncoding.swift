@@ -14,7 +14,7 @@ enum BodyEncoding: String {
         choose(quoted: bytes.reduce(0) { $0 + (needsQuoting($1) ? 1 : 0) }, of: bytes.count)
     }
 
-    private static func choose(quoted: Int, of count: Int) -> BodyEncoding {
+    static func choose(quoted: Int, of count: Int) -> BodyEncoding {
         quoted * 3 <= count ? .quotedPrintable : .base64
     }
 
@@ -63,7 +63,7 @@ enum BodyEncoding: String {
         return text.withUTF8 { canonicalBytes($0) }
     }
 
-    private static func canonicalBytes(_ source: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+    static func canonicalBytes(_ source: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         // Each byte gives at most two (a lone CR gains its LF), and a final CR one more.
         [UInt8](unsafeUninitializedCapacity: source.count * 2 + 1) { buffer, count in
             var previous: UInt8 = 0

@@ -86,6 +86,11 @@ extension EmailMessage {
         guard !Blank.isBlank(html, .whitespacesAndNewlines) else {
             throw EmailError(.emptyBody, field: "HTML body", reason: "it is empty", value: html)
         }
+        try Self.validate(headers)
+    }
+
+    /// The extra headers' checks, which depend only on the headers (so a compiled email does them once).
+    static func validate(_ headers: [EmailHeader]) throws(EmailError) {
         for header in headers {
             // Worked out only for an error: `debugDescription` cost more than all the checks.
             var field: String { "header \(header.name.debugDescription)" }
@@ -155,6 +160,15 @@ extension ListUnsubscribe {
 
     /// A URI in angle brackets must be printable ASCII without spaces or brackets (RFC 3986 percent-encodes the
     /// rest), and short enough for one header line.
+    /// Whether `check` lets `uri` through: printable ASCII without brackets, at most 900 bytes.
+    static func isBracketable(_ uri: String) -> Bool {
+        var uri = uri
+        return uri.utf8.count <= HeaderWriter.longestUncuttableWord
+            && uri.withUTF8 { bytes in
+                bytes.allSatisfy { $0 &- 0x21 <= 0x7E - 0x21 && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
+            }
+    }
+
     private static func check(_ uri: String, field: String) throws(EmailError) {
         // One pass when the URI is fine; a control character gets its own, more precise error.
         var uri = uri

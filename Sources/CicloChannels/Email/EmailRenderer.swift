@@ -99,7 +99,7 @@ public struct EmailRenderer: Sendable {
         shortDigest(idempotencyKey) + "@" + domain
     }
 
-    private static let crlf: [UInt8] = [0x0D, 0x0A]
+    static let crlf: [UInt8] = [0x0D, 0x0A]
     private static let dashes: [UInt8] = Array("--".utf8)
     private static let contentTypeText: [UInt8] = Array("\r\nContent-Type: text/".utf8)
     private static let charsetAndEncoding: [UInt8] = Array("; charset=utf-8\r\nContent-Transfer-Encoding: ".utf8)
@@ -107,28 +107,33 @@ public struct EmailRenderer: Sendable {
 
     /// One body part. The boundary starts with "=_", which neither quoted-printable nor base64 can produce, so it
     /// cannot occur inside an encoded part.
-    private static func part(_ content: String, subtype: String, boundary: String, into out: inout [UInt8]) {
+    static func part(_ content: String, subtype: String, boundary: String, into out: inout [UInt8]) {
         var content = content
         content.withUTF8 { part($0, subtype: subtype, boundary: boundary, into: &out) }
     }
 
-    private static func part(
+    static func part(
         _ content: UnsafeBufferPointer<UInt8>, subtype: String, boundary: String, into out: inout [UInt8]
     ) {
         BodyEncoding.write(content, into: &out) { encoding, out in
-            // Appended piece by piece: an interpolated string per part cost more than encoding a short body.
-            out.append(contentsOf: Self.dashes)
-            UTF8Text.append(boundary, to: &out)
-            out.append(contentsOf: Self.contentTypeText)
-            UTF8Text.append(subtype, to: &out)
-            out.append(contentsOf: Self.charsetAndEncoding)
-            UTF8Text.append(encoding.rawValue, to: &out)
-            out.append(contentsOf: Self.headerEnd)
+            partHeader(encoding, subtype: subtype, boundary: boundary, into: &out)
         }
     }
 
+    /// The boundary line and a part's headers.
+    static func partHeader(_ encoding: BodyEncoding, subtype: String, boundary: String, into out: inout [UInt8]) {
+        // Appended piece by piece: an interpolated string per part cost more than encoding a short body.
+        out.append(contentsOf: Self.dashes)
+        UTF8Text.append(boundary, to: &out)
+        out.append(contentsOf: Self.contentTypeText)
+        UTF8Text.append(subtype, to: &out)
+        out.append(contentsOf: Self.charsetAndEncoding)
+        UTF8Text.append(encoding.rawValue, to: &out)
+        out.append(contentsOf: Self.headerEnd)
+    }
+
     /// The first 128 bits of the SHA-256 of `string`, in lowercase hex: 32 characters.
-    private static func shortDigest(_ string: String) -> String {
+    static func shortDigest(_ string: String) -> String {
         var string = string
         var hasher = SHA256()
         string.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
@@ -144,8 +149,18 @@ public struct EmailRenderer: Sendable {
     /// Foundation's Calendar took microseconds per call; other dates ask Calendar, which also knows that the
     /// Gregorian calendar starts in 1582.
     static func rfc5322Date(_ date: Date) -> String {
+        var bytes: [UInt8] = []
+        appendDate(date, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `rfc5322Date(date)`'s bytes, appended to `out` without making a string.
+    static func appendDate(_ date: Date, to out: inout [UInt8]) {
         let seconds = date.timeIntervalSinceReferenceDate.rounded(.down)
-        guard seconds >= -978_307_200, seconds < 252_423_993_600 else { return calendarDate(date) }
+        guard seconds >= -978_307_200, seconds < 252_423_993_600 else {
+            UTF8Text.append(calendarDate(date), to: &out)
+            return
+        }
         let unix = Int(seconds) + 978_307_200
         let days = unix / 86_400
         let time = unix % 86_400
@@ -158,10 +173,29 @@ public struct EmailRenderer: Sendable {
         let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
         let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return format(
-            weekday: (days + 4) % 7 + 1, day: day, month: month, year: year, hour: time / 3600,
-            minute: time / 60 % 60, second: time % 60)
+        // Years 1970 to 9999: four digits, as "\(year)" writes them.
+        func digits(_ value: Int) {
+            out.append(UInt8(ascii: "0") + UInt8(value / 10))
+            out.append(UInt8(ascii: "0") + UInt8(value % 10))
+        }
+        out.append(contentsOf: weekdayBytes[(days + 4) % 7])
+        digits(day)
+        out.append(contentsOf: monthBytes[month - 1])
+        digits(year / 100)
+        digits(year % 100)
+        out.append(UInt8(ascii: " "))
+        digits(time / 3600)
+        out.append(UInt8(ascii: ":"))
+        digits(time / 60 % 60)
+        out.append(UInt8(ascii: ":"))
+        digits(time % 60)
+        out.append(contentsOf: zone)
     }
+
+    /// "Sun, " ... and " Jan " ...: the pieces around the day of the month.
+    private static let weekdayBytes = weekdays.map { Array("\($0), ".utf8) }
+    private static let monthBytes = months.map { Array(" \($0) ".utf8) }
+    private static let zone = Array(" +0000".utf8)
 
     private static func calendarDate(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)

@@ -131,13 +131,13 @@ enum QuotedPrintable {
         }
 
         @inline(__always)
-        private static func hexDigit(_ value: UInt8) -> UInt8 {
+        fileprivate static func hexDigit(_ value: UInt8) -> UInt8 {
             value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "A") + value - 10
         }
 
         /// Bytes that stand for themselves anywhere on a line except at its start (RFC 2045 6.7 rule 2).
         @inline(__always)
-        private static func isLiteral(_ byte: UInt8) -> Bool {
+        fileprivate static func isLiteral(_ byte: UInt8) -> Bool {
             byte >= 0x21 && byte <= 0x7E && byte != UInt8(ascii: "=")
         }
 
@@ -157,7 +157,7 @@ enum QuotedPrintable {
         /// Bytes that stand for themselves anywhere but at the start or the end of a line: the literal ones, and the
         /// space and tab, which must be quoted only at the end (rule 3).
         @inline(__always)
-        private static func isLiteralInside(_ byte: UInt8) -> Bool {
+        fileprivate static func isLiteralInside(_ byte: UInt8) -> Bool {
             isLiteral(byte) || byte == 0x20 || byte == 0x09
         }
 
@@ -182,4 +182,14 @@ enum QuotedPrintable {
             return !((byte == 0x20 || byte == 0x09) && !isLast)
         }
     }
+}
+
+extension QuotedPrintable {
+    // The byte rules, for `SplicingEncoder`, which must decide exactly as `Writer` does.
+    @inline(__always)
+    static func hexDigit(_ value: UInt8) -> UInt8 { Writer.hexDigit(value) }
+    @inline(__always)
+    static func isLiteral(_ byte: UInt8) -> Bool { Writer.isLiteral(byte) }
+    @inline(__always)
+    static func isLiteralInside(_ byte: UInt8) -> Bool { Writer.isLiteralInside(byte) }
 }

@@ -14,7 +14,8 @@
 /// - a link whose target or text holds a value is decided again with the values (`HTMLText.linkSuffix`): the text
 ///   version writes a link's target only when it adds something, which depends on the values.
 struct DerivedText: Sendable {
-    private let text: PlainTemplate
+    /// The text template; it gives the text for values that `applies` accepts.
+    let text: PlainTemplate
     /// The variables (declaration indices) the HTML part uses; each must be plain.
     private let used: [Int]
     private let links: [LinkCheck]
@@ -64,12 +65,17 @@ struct DerivedText: Sendable {
     /// The text for `values` (one per declared variable), or nil when a value is not plain or changes how a link
     /// is written: the caller then converts the rendered HTML.
     func render(_ values: [String]) -> String? {
-        for index in used where !Self.isPlain(values[index]) { return nil }
+        applies(values) ? text.render(values) : nil
+    }
+
+    /// Whether `text` gives the text of the HTML rendered with `values`.
+    func applies(_ values: [String]) -> Bool {
+        for index in used where !Self.isPlain(values[index]) { return false }
         for link in links {
             let suffix = HTMLText.linkSuffix(href: link.href.render(values), label: link.label.render(values))
-            if suffix != link.suffix { return nil }
+            if suffix != link.suffix { return false }
         }
-        return text.render(values)
+        return true
     }
 
     /// Private-use characters around the markers, which the conversion keeps as visible text.

@@ -60,6 +60,20 @@ public struct MessageTemplate: Sendable {
     private let names: Set<String>
     /// The text part derived from the HTML part once, for emails without a text part (see `DerivedText`).
     private let derivedText: DerivedText?
+    /// The email parts compiled for splicing (see `SplicedBody`), when every part is plain and there is an HTML part.
+    let emailParts: EmailParts?
+
+    /// An email's subject and body parts in the forms `EmailRenderer.render(_:values:...)` splices values into.
+    struct EmailParts: Sendable {
+        var subject: PlainTemplate?
+        var htmlTemplate: PlainTemplate
+        var html: SplicedBody
+        /// The template's own text part, or else the one derived from the HTML part, if any.
+        var text: SplicedBody?
+        var isTextDerived: Bool
+        /// The HTML with slots for click and open tracking, when the values cannot change what tracking does.
+        var trackedHTML: TrackedHTML?
+    }
 
     /// Compiles every part. `parts` maps a part name to its kind and source.
     public init(name: String, parts: [String: (kind: PartKind, source: String)], variables: [TemplateVariable]) throws {
@@ -99,6 +113,53 @@ public struct MessageTemplate: Sendable {
         self.plainParts = plain?.count == compiled.count ? plain : nil
         self.names = declared
         derivedText = compiled["text"] == nil ? plain?["html"].flatMap { DerivedText(html: $0) } : nil
+        emailParts = Self.emailParts(plainParts, derivedText, variableCount: variables.count)
+    }
+
+    private static func emailParts(
+        _ plain: [String: PlainTemplate]?, _ derived: DerivedText?, variableCount: Int
+    ) -> EmailParts? {
+        guard let plain, let htmlTemplate = plain["html"],
+            let html = SplicedBody(htmlTemplate, variableCount: variableCount)
+        else { return nil }
+        let tracked = TrackedHTML(html: htmlTemplate, variableCount: variableCount)
+        if let text = plain["text"] {
+            guard let spliced = SplicedBody(text, variableCount: variableCount) else { return nil }
+            return EmailParts(
+                subject: plain["subject"], htmlTemplate: htmlTemplate, html: html, text: spliced, isTextDerived: false,
+                trackedHTML: tracked)
+        }
+        return EmailParts(
+            subject: plain["subject"], htmlTemplate: htmlTemplate, html: html,
+            text: derived.flatMap { SplicedBody($0.text, variableCount: variableCount) }, isTextDerived: true,
+            trackedHTML: tracked)
+    }
+
+    /// One value per declared variable, defaults filled in, or the variables that have neither.
+    func resolve(_ values: [String: String]) -> Result<[String], RenderFailure> {
+        var resolvedValues: [String] = []
+        resolvedValues.reserveCapacity(variables.count)
+        var missing: [String] = []
+        for variable in variables {
+            if let value = values[variable.name] ?? variable.defaultValue {
+                resolvedValues.append(value)
+            } else {
+                missing.append(variable.name)
+            }
+        }
+        if !missing.isEmpty { return .failure(RenderFailure(template: name, missing: missing)) }
+        return .success(resolvedValues)
+    }
+
+    /// The failure `render` would report for `values`, or nil when every variable has a value or a default.
+    public func missingVariables(_ values: [String: String]) -> RenderFailure? {
+        if case .failure(let failure) = resolve(values) { return failure }
+        return nil
+    }
+
+    /// Whether the derived text template gives the text for these values (see `DerivedText.applies`).
+    func derivedTextApplies(_ resolvedValues: [String]) -> Bool {
+        derivedText?.applies(resolvedValues) ?? false
     }
 
     /// The part names this template has.
@@ -116,17 +177,11 @@ public struct MessageTemplate: Sendable {
     public func render(
         _ values: [String: String], derivingTextFromHTML: Bool
     ) -> Result<[String: String], RenderFailure> {
-        var resolvedValues: [String] = []
-        resolvedValues.reserveCapacity(variables.count)
-        var missing: [String] = []
-        for variable in variables {
-            if let value = values[variable.name] ?? variable.defaultValue {
-                resolvedValues.append(value)
-            } else {
-                missing.append(variable.name)
-            }
+        let resolvedValues: [String]
+        switch resolve(values) {
+        case .success(let resolved): resolvedValues = resolved
+        case .failure(let failure): return .failure(failure)
         }
-        if !missing.isEmpty { return .failure(RenderFailure(template: name, missing: missing)) }
         var output = renderParts(resolvedValues)
         if derivingTextFromHTML && parts["text"] == nil, let html = output["html"] {
             output["text"] = derivedText?.render(resolvedValues) ?? HTMLText.plainText(fromHTML: html)

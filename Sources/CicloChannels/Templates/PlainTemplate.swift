@@ -77,8 +77,7 @@ struct PlainTemplate: Sendable {
     /// copied as bytes into the string's own storage: appending a string per piece cost about 340 instructions
     /// each, most of the time spent rendering an email body.
     func render(_ values: [String]) -> String {
-        var escaped = values
-        for index in escapedVariables { escaped[index] = Self.htmlEscape(values[index]) }
+        let escaped = escapedValues(values)
         var length = textLength
         for case .variable(let index, let isEscaped) in segments {
             length += (isEscaped ? escaped[index] : values[index]).utf8.count
@@ -100,6 +99,13 @@ struct PlainTemplate: Sendable {
             }
             return count
         }
+    }
+
+    /// `values` with those this template writes escaped replaced by their escaped forms.
+    func escapedValues(_ values: [String]) -> [String] {
+        var escaped = values
+        for index in escapedVariables { escaped[index] = Self.htmlEscape(values[index]) }
+        return escaped
     }
 
     /// What swift-mustache's HTML content type does to a value: `<`, `>`, `&`, `"` and `'` become references. It

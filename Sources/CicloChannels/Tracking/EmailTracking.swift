@@ -1,27 +1,47 @@
 import Foundation
-import CicloChannels
 
 /// Open and click tracking for an email's HTML, signed for the reporter: every http(s) link becomes
 /// `<base>/c/<token>`, whose token carries the send and the original URL (so the reporter redirects only there),
 /// and a 1x1 pixel `<base>/o/<token>` goes before `</body>`. Links to the reporter itself (the unsubscribe link)
 /// and other schemes (mailto:, tel:, anchors) are left alone.
-struct EmailTracking: Sendable {
-    let baseURL: String
-    let secret: String
+/// Pure: it lives with the renderers so that the render benchmark applies it exactly as the worker does.
+public struct EmailTracking: Sendable {
+    public let baseURL: String
+    public let secret: String
 
-    func apply(html: String, key: String, customer: Int64) -> String {
+    public init(baseURL: String, secret: String) {
+        self.baseURL = baseURL
+        self.secret = secret
+    }
+
+    public func apply(html: String, key: String, customer: Int64) -> String {
         guard !html.isEmpty else { return html }
-        let linked = wrapLinks(html) { url in
-            "\(baseURL)/c/" + SignedToken.sign(
-                .init(key: key, customer: customer, channel: "email", purpose: "c", url: url), secret: secret)
-        }
-        let pixel = "<img src=\"\(baseURL)/o/"
-            + SignedToken.sign(.init(key: key, customer: customer, channel: "email", purpose: "o"), secret: secret)
-            + "\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;height:1px\">"
+        let linked = wrapLinks(html) { url in clickURL(url, key: key, customer: customer) }
+        let pixel = pixel(key: key, customer: customer)
         guard let body = linked.range(of: "</body>", options: [.caseInsensitive, .backwards]) else {
             return linked + pixel
         }
         return linked.replacingCharacters(in: body.lowerBound..<body.lowerBound, with: pixel)
+    }
+
+    /// Whether a link's (entity-decoded) target is wrapped: http(s) and not the reporter's own.
+    func wraps(_ url: String) -> Bool {
+        let lowered = url.lowercased()
+        return (lowered.hasPrefix("http://") || lowered.hasPrefix("https://")) && !url.hasPrefix(baseURL + "/")
+    }
+
+    /// The click-tracking link that stands for `url` in the email of send `key`.
+    func clickURL(_ url: String, key: String, customer: Int64) -> String {
+        "\(baseURL)/c/"
+            + SignedToken.sign(
+                .init(key: key, customer: customer, channel: "email", purpose: "c", url: url), secret: secret)
+    }
+
+    /// The open pixel of send `key`.
+    func pixel(key: String, customer: Int64) -> String {
+        "<img src=\"\(baseURL)/o/"
+            + SignedToken.sign(.init(key: key, customer: customer, channel: "email", purpose: "o"), secret: secret)
+            + "\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;height:1px\">"
     }
 
     /// Replaces the href of each `<a>` tag whose (entity-decoded) value is an http(s) URL outside `baseURL`.
@@ -40,8 +60,7 @@ struct EmailTracking: Sendable {
             }
             if let href = Self.hrefValue(bytes, in: i..<end) {
                 let url = Self.decodeEntities(String(decoding: bytes[href], as: UTF8.self))
-                let lowered = url.lowercased()
-                if (lowered.hasPrefix("http://") || lowered.hasPrefix("https://")) && !url.hasPrefix(baseURL + "/") {
+                if wraps(url) {
                     let quoted = href.lowerBound > 0 && (bytes[href.lowerBound - 1] == 0x22 || bytes[href.lowerBound - 1] == 0x27)
                     out.append(contentsOf: bytes[i..<href.lowerBound])
                     if !quoted { out.append(0x22) }

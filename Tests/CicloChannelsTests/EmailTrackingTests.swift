@@ -1,7 +1,6 @@
-import CicloChannels
 import Testing
 
-@testable import CicloDelivery
+@testable import CicloChannels
 
 /// Click and open tracking in email HTML: which links are wrapped, and that each wrapped link's token carries the
 /// original URL exactly.
