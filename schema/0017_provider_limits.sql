@@ -11,5 +11,7 @@ CREATE TABLE provider_limits (
 ) WITH (fillfactor = 50);  -- every grant rewrites the row: room on the page keeps those updates HOT
 
 -- Workers read the limit and take tokens; `ciclo config apply` (the operator's, as the owner) writes the limits. The
--- analyst reads every table by the default privileges of 0015.
+-- scheduler reads the whole configuration on its ticks (LifecycleStore.load), this table included. The analyst reads
+-- every table by the default privileges of 0015.
 GRANT SELECT, UPDATE (tokens, refilled_at) ON provider_limits TO ciclo_worker;
+GRANT SELECT ON provider_limits TO ciclo_scheduler;

@@ -20,14 +20,18 @@ struct CampaignCommandTests {
         }
         let dry = try await run(["apply", "--dry-run"] + examples, db)
         #expect(dry.process.terminationStatus == 0, "\(dry.stderr)")
-        #expect(dry.stdout.contains("would create winback-cycle (draft): templates A/en v1, A/pt v1, B/en v1; next run "))
+        #expect(dry.stdout.contains(
+            "would create winback-cycle (draft): templates A/en v1, A/it v1, A/pt v1, B/en v1, B/it v1, B/pt v1; next run "),
+            "\(dry.stdout)")
         let conn = try await db.connect()
         #expect(try await conn.query("SELECT count(*) FROM campaigns").scalar(Int.self) == 0)
 
         let first = try await run(["apply"] + examples, db)
         #expect(first.process.terminationStatus == 0, "\(first.stderr)")
-        #expect(first.stdout.contains("created winback-cycle (draft): templates A/en v1, A/pt v1, B/en v1; next run "))
-        #expect(first.stdout.contains("created deposit-thanks (draft): templates thanks/en v1, thanks/pt v1\n"))
+        #expect(first.stdout.contains(
+            "created winback-cycle (draft): templates A/en v1, A/it v1, A/pt v1, B/en v1, B/it v1, B/pt v1; next run "))
+        #expect(first.stdout.contains("created deposit-thanks (draft): templates thanks/en v1, thanks/it v1, thanks/pt v1\n"),
+                "\(first.stdout)")
         let second = try await run(["apply"] + examples, db)
         #expect(second.process.terminationStatus == 0, "\(second.stderr)")
         #expect(second.stdout == examples.enumerated().map { index, path in
@@ -61,7 +65,7 @@ struct CampaignCommandTests {
         let refused = try await run(["apply", examples[0], bad.path], db)
         #expect(refused.process.terminationStatus == 65)
         #expect(refused.stderr.contains("\(bad.path):17: trigger: unknown field \"colour\""), "\(refused.stderr)")
-        #expect(try await conn.query("SELECT count(*) FROM message_templates").scalar(Int.self) == 5)
+        #expect(try await conn.query("SELECT count(*) FROM message_templates").scalar(Int.self) == 9)
         let noFile = try await run(["apply", "/nonexistent/campaign.yaml"], db)
         #expect(noFile.process.terminationStatus == 66)
         #expect(noFile.stderr.contains("Cannot read /nonexistent/campaign.yaml."))

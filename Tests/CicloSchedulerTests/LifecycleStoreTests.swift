@@ -57,7 +57,7 @@ struct LifecycleStoreTests {
                                             trigger: .event(kind: "deposit", filter: #"{"amount":{"gte":100}}"#)))
             let summary = try await LifecycleStore().apply(config, on: conn)
             #expect(summary == .init(stages: 10, transitions: 12, scoredEventKinds: 6, attributes: 6, channels: 3,
-                                     globalHoldout: true))
+                                     globalHoldout: true, providerLimits: 3))
             #expect(try await LifecycleStore().load(on: conn) == sortedPolicy(config))
 
             let policy = try await conn.query("""

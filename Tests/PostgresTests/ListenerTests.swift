@@ -25,7 +25,9 @@ struct ListenerTests {
             defer { pump.cancel() }
             var timed: [Duration] = []
             var skipped = 0
-            let deadline = ContinuousClock.now + .seconds(60)
+            // Samples taken while the machine is busy are skipped, not failed: under the whole suite's load a quiet
+            // moment can take more than a minute to come.
+            let deadline = ContinuousClock.now + .seconds(180)
             var sent = 0
             while timed.count < 5 && ContinuousClock.now < deadline {
                 let payload = payloads[sent % payloads.count]
