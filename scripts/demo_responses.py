@@ -47,15 +47,20 @@ def psql(database, sql):
     return [line.split("\t") for line in out.splitlines() if line]
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+
+
+# Redirects are not followed: the redirect is what a click records.
+OPENER = urllib.request.build_opener(NoRedirect)
+
+
 def request(url, method="GET", body=None, headers=None):
-    """(status, body) of one request; redirects are not followed, since the redirect is what a click records."""
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args):
-            return None
-    opener = urllib.request.build_opener(NoRedirect)
+    """(status, body) of one request."""
     req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
-        with opener.open(req, timeout=30) as response:
+        with OPENER.open(req, timeout=30) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()

@@ -9,14 +9,7 @@ struct ThrottledEmailTransport: EmailTransport {
     let throttle: ProviderThrottle
 
     func send(_ email: EmailEnvelope) async -> TransportResult {
-        switch await throttle.acquire() {
-        case .go: return await inner.send(email)
-        case .throttled(let retryAfter): return Self.notGranted(throttle, retryAfter)
-        }
-    }
-
-    static func notGranted(_ throttle: ProviderThrottle, _ retryAfter: Duration) -> TransportResult {
-        .throttled(message: "the \(throttle.provider) provider's rate limit granted no send in time", retryAfter: retryAfter)
+        await throttle.guarding { await inner.send(email) }
     }
 }
 
@@ -25,9 +18,17 @@ struct ThrottledHTTPTransport: HTTPTransport {
     let throttle: ProviderThrottle
 
     func send(_ request: HTTPMessage) async -> TransportResult {
-        switch await throttle.acquire() {
-        case .go: return await inner.send(request)
-        case .throttled(let retryAfter): return ThrottledEmailTransport.notGranted(throttle, retryAfter)
+        await throttle.guarding { await inner.send(request) }
+    }
+}
+
+extension ProviderThrottle {
+    /// Runs `send` once a token is granted; without one in time, sends nothing and reports the throttle.
+    func guarding(_ send: () async -> TransportResult) async -> TransportResult {
+        switch await acquire() {
+        case .go: return await send()
+        case .throttled(let retryAfter):
+            return .throttled(message: "the \(provider) provider's rate limit granted no send in time", retryAfter: retryAfter)
         }
     }
 }

@@ -53,18 +53,17 @@ public struct Launcher: Sendable {
 public struct CycleRunner: Sendable {
     public init() {}
 
-    /// Moves the next run to now; returns the slot it replaces (nil if none was set yet).
+    /// Moves the next run to now.
     static let runNowSQL = """
-        UPDATE campaigns k SET next_run_at = $2
-        FROM (SELECT id, next_run_at FROM campaigns WHERE key = $1 FOR UPDATE) old
-        WHERE k.id = old.id AND k.kind = 'recurring' AND k.status = 'active'
-          AND ((k.definition ->> 'ends_at') IS NULL OR (k.definition ->> 'ends_at')::timestamptz > $2)
-        RETURNING old.next_run_at
+        UPDATE campaigns SET next_run_at = $2
+        WHERE key = $1 AND kind = 'recurring' AND status = 'active'
+          AND ((definition ->> 'ends_at') IS NULL OR (definition ->> 'ends_at')::timestamptz > $2)
+        RETURNING id
         """
     static let describeSQL = "SELECT kind, status, (definition ->> 'ends_at')::timestamptz FROM campaigns WHERE key = $1"
 
-    public func runNow(key: String, at now: Date, on conn: PostgresConnection) async throws -> Date? {
-        if let row = try await conn.query(Self.runNowSQL, [key, now]).first { return try row.decode(at: 0) }
+    public func runNow(key: String, at now: Date, on conn: PostgresConnection) async throws {
+        if try await !conn.query(Self.runNowSQL, [key, now]).isEmpty { return }
         guard let row = try await conn.query(Self.describeSQL, [key]).first else { throw Launcher.Problem.unknown(key) }
         let kind: String = try row.decode(at: 0)
         let status: String = try row.decode(at: 1)

@@ -34,8 +34,8 @@ public struct LifecycleStore: Sendable {
             self.scoredEventKinds = scoredEventKinds
             self.attributes = attributes
             self.channels = channels
-            self.providerLimits = providerLimits
             self.globalHoldout = globalHoldout
+            self.providerLimits = providerLimits
         }
     }
 
@@ -95,7 +95,8 @@ public struct LifecycleStore: Sendable {
     static let deleteLimits = "DELETE FROM provider_limits WHERE provider <> ALL ($1::text[])"
     static let upsertLimits = """
         INSERT INTO provider_limits AS p (provider, per_second, burst, tokens)
-        SELECT provider, per_second, burst, burst FROM unnest($1::text[], $2::float8[], $3::float8[]) AS t(provider, per_second, burst)
+        SELECT provider, per_second, burst, burst
+        FROM unnest($1::text[], $2::float8[], $3::float8[]) AS t(provider, per_second, burst)
         ON CONFLICT (provider) DO UPDATE
         SET per_second = excluded.per_second, burst = excluded.burst, tokens = least(p.tokens, excluded.burst)
         WHERE (p.per_second, p.burst) IS DISTINCT FROM (excluded.per_second, excluded.burst)

@@ -4,8 +4,9 @@ import Foundation
 /// Turns an HTTP response into a `TransportResult`.
 ///
 /// 2xx is delivered; 429 is a throttle (the provider asks us to slow down: not a failed attempt); 408 is transient
-/// (the provider gave up waiting for us); other 4xx are permanent, since the same request will be refused again (that includes 401 and 403: credentials that are
-/// wrong now will be wrong on every retry, and failing at once shows the configuration error); 5xx is transient.
+/// (the provider gave up waiting for us); other 4xx are permanent, since the same request will be refused again
+/// (that includes 401 and 403: credentials that are wrong now will be wrong on every retry, and failing at once
+/// shows the configuration error); 5xx is transient.
 /// A 3xx is permanent: provider APIs do not redirect a POST, so the configured URL is wrong.
 struct HTTPResponseClassifier: Sendable {
     var messageIDJSONField: String?

@@ -19,7 +19,11 @@ struct CampaignCommand: AsyncParsableCommand {
             let conn = try await PostgresConnection.connect(
                 configuration: try environment.database(applicationName: "ciclo-campaign-\(name)"),
                 logger: Logger(label: "ciclo.campaign"))
-            try await body(CampaignStore(connection: conn))
+            do {
+                try await body(CampaignStore(connection: conn))
+            } catch let problem as Launcher.Problem {
+                throw UserError(problem)
+            }
         }
     }
 
@@ -156,12 +160,7 @@ extension CampaignCommand {
 
         func run() async throws {
             try await CampaignCommand.withStore("launch") { store in
-                let number: Int
-                do {
-                    number = try await Launcher().launch(key: key, at: Date(), on: store.connection)
-                } catch let problem as Launcher.Problem {
-                    throw UserError(problem)
-                }
+                let number = try await Launcher().launch(key: key, at: Date(), on: store.connection)
                 print("campaign \(key) launched (launch \(number)); the scheduler enqueues it on its next tick")
             }
         }
@@ -178,11 +177,7 @@ extension CampaignCommand {
 
         func run() async throws {
             try await CampaignCommand.withStore("run") { store in
-                do {
-                    _ = try await CycleRunner().runNow(key: key, at: Date(), on: store.connection)
-                } catch let problem as Launcher.Problem {
-                    throw UserError(problem)
-                }
+                try await CycleRunner().runNow(key: key, at: Date(), on: store.connection)
                 print("campaign \(key) runs a cycle on the scheduler's next tick")
             }
         }
@@ -190,7 +185,7 @@ extension CampaignCommand {
 }
 
 extension UserError {
-    /// A launch or run the campaign's kind, status or end forbids: one sentence, exit status 65.
+    /// A launch or run the campaign's kind, status or end forbids (any campaign command): one sentence, exit 65.
     init(_ problem: Launcher.Problem) {
         let text = problem.description
         self.init(description: text.prefix(1).uppercased() + text.dropFirst() + ".", exitCode: 65)

@@ -103,7 +103,7 @@ import Testing
         let next: Date = try await conn.query("SELECT next_run_at FROM campaigns WHERE key = 'cycle'").first!.decode(at: 0)
         #expect(next > Date() && next <= Date().addingTimeInterval(86_400))
         // Running it again at once: the cycle's rules (cooldown) hold, nothing is sent twice.
-        _ = try await CycleRunner().runNow(key: "cycle", at: Date(), on: conn)
+        try await CycleRunner().runNow(key: "cycle", at: Date(), on: conn)
         let again = try CicloRun.start(["scheduler", "--once"], url: db.url)
         #expect(await again.wait(timeout: .seconds(60)) == 0)
         #expect(try await Self.count("SELECT count(*) FROM send_jobs", conn) == queued)
