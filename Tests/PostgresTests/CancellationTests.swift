@@ -25,7 +25,9 @@ struct CancellationTests {
         task.cancel()
         let result = await task.result
         let elapsed = cancelledAt.duration(to: .now)
-        #expect(elapsed < .seconds(2), "cancellation took \(elapsed)")
+        // Well inside the 30 s sleep, which a cancel that did not reach the server would have run out; 2.14 s was seen
+        // with the whole suite running, so the bound leaves room for a loaded machine.
+        #expect(elapsed < .seconds(10), "cancellation took \(elapsed)")
 
         let error = #expect(throws: PostgresError.self) { try result.get() }
         #expect(error?.code == .queryCanceled)
