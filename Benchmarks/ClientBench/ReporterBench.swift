@@ -114,7 +114,15 @@ struct ReporterBench: AsyncParsableCommand {
                 client: String(format: "%.0f", overview.seconds * 1000),
                 reference: "")
             table.row("ciclo report --verify over everything", client: verifyLine.0, reference: verifyLine.1)
+            // The fold probes the send-key indexes once per response; whether they fit in shared_buffers decides
+            // much of its speed, so the figures say which server they came from.
+            let server = try await admin.query(
+                "SELECT current_setting('shared_buffers'), current_setting('fsync'), current_setting('server_version')"
+            ).single()
             print("ciclo-bench reporter: \(target.description); \(ProcessInfo.processInfo.activeProcessorCount) cores")
+            print(
+                "server: PostgreSQL \(try server.decode(String.self, at: 2)), shared_buffers "
+                    + "\(try server.decode(String.self, at: 0)), fsync \(try server.decode(String.self, at: 1))")
             print(
                 "fold = `ciclo aggregate --once` as its own process (chunks of \(chunk), cursors, first-of-kind checks,"
             )

@@ -23,7 +23,7 @@ enum Attribution {
         """
 
     /// For an event `e` (with fold_xid, customer_id, kind, occurred_at), the one send credited with it, or no row:
-    /// the latest sent delivery or holdout decision of the customer, among campaigns for which the kind converts,
+    /// the latest sent delivery or holdout decision (campaign or global: `global` tells them apart) of the customer, among campaigns for which the kind converts,
     /// no later than the event, within the campaign's window, and recorded in a transaction no newer than the
     /// event's. That last rule makes the answer a function of the data: every send it may pick is committed and
     /// visible whenever the event itself is folded, whatever the order of commits. `longest` bounds the walk back
@@ -32,7 +32,7 @@ enum Attribution {
         """
         CROSS JOIN LATERAL (
             SELECT * FROM (
-                (SELECT d.idempotency_key AS send_key, false AS holdout, d.campaign_id, d.variant, d.channel,
+                (SELECT d.idempotency_key AS send_key, false AS holdout, false AS global, d.campaign_id, d.variant, d.channel,
                         d.stage, d.finished_at AS sent_at
                  FROM deliveries d
                  JOIN campaigns k ON k.id = d.campaign_id
@@ -47,7 +47,7 @@ enum Attribution {
                  LIMIT 1)
                 UNION ALL
                 (SELECT coalesce(sd.idempotency_key, sd.campaign_id || ':' || sd.customer_id || ':' || sd.occasion),
-                        true, sd.campaign_id, sd.variant, sd.channel, sd.stage, sd.due_at
+                        true, sd.outcome = 'global_holdout', sd.campaign_id, sd.variant, sd.channel, sd.stage, sd.due_at
                  FROM send_decisions sd
                  JOIN campaigns k ON k.id = sd.campaign_id
                  LEFT JOIN lifecycle_stages ls ON ls.key = k.stage
@@ -114,25 +114,37 @@ enum Attribution {
         """
     static let deliveryColumns = ["sent", "failed", "suppressed", "cancelled", "discarded"]
 
-    /// Conversion figures from credited rows with (holdout, first, revenue).
+    /// Conversion figures from credited rows with (holdout, global, first, revenue). A campaign's holdout and the
+    /// global holdout are apart: the global one misses every campaign, so it measures the programme, not one
+    /// campaign (0018_holdout_groups.sql).
     static let conversionFigures = """
         count(*) FILTER (WHERE NOT holdout) AS conversions,
         count(*) FILTER (WHERE NOT holdout AND first) AS converted,
         coalesce(sum(revenue) FILTER (WHERE NOT holdout), 0) AS revenue,
-        count(*) FILTER (WHERE holdout) AS holdout_conversions,
-        count(*) FILTER (WHERE holdout AND first) AS holdout_converted,
-        coalesce(sum(revenue) FILTER (WHERE holdout), 0) AS holdout_revenue
+        count(*) FILTER (WHERE holdout AND NOT global) AS holdout_conversions,
+        count(*) FILTER (WHERE holdout AND NOT global AND first) AS holdout_converted,
+        coalesce(sum(revenue) FILTER (WHERE holdout AND NOT global), 0) AS holdout_revenue,
+        count(*) FILTER (WHERE global) AS global_holdout_conversions,
+        count(*) FILTER (WHERE global AND first) AS global_holdout_converted,
+        coalesce(sum(revenue) FILTER (WHERE global), 0) AS global_holdout_revenue
         """
     static let conversionColumns = [
         "conversions", "converted", "revenue", "holdout_conversions", "holdout_converted", "holdout_revenue",
+        "global_holdout_conversions", "global_holdout_converted", "global_holdout_revenue",
     ]
 
-    static let holdoutColumns = ["held_out"]
+    /// Holdout decisions counted from rows with outcome, once their due time has passed.
+    static let holdoutFigures = """
+        count(*) FILTER (WHERE outcome = 'holdout') AS held_out,
+        count(*) FILTER (WHERE outcome = 'global_holdout') AS global_held_out
+        """
+    static let holdoutColumns = ["held_out", "global_held_out"]
 
     /// Every figure of report_rollups, in table order.
-    static let allColumns =
-        deliveryColumns + responseColumns + conversionColumns.prefix(3) + holdoutColumns
-        + conversionColumns.suffix(3)
+    static let allColumns: [String] = [
+        deliveryColumns, responseColumns, Array(conversionColumns[0..<3]), ["held_out"],
+        Array(conversionColumns[3..<6]), ["global_held_out"], Array(conversionColumns[6..<9]),
+    ].flatMap { $0 }
 
     static let dimensions = "campaign_id, variant, channel, stage, day"
 

@@ -9,6 +9,10 @@ public struct Figures: Sendable, Equatable, Codable {
     public var revenue: Decimal = 0
     public var heldOut = 0, holdoutConversions = 0, holdoutConverted = 0
     public var holdoutRevenue: Decimal = 0
+    /// The global holdout's would-have-received sends of these lines: customers kept from all marketing, so they
+    /// measure the programme as a whole, never one campaign's uplift.
+    public var globalHeldOut = 0, globalHoldoutConversions = 0, globalHoldoutConverted = 0
+    public var globalHoldoutRevenue: Decimal = 0
 
     public init() {}
 
@@ -22,6 +26,8 @@ public struct Figures: Sendable, Equatable, Codable {
         revenue = Decimal(string: v[17], locale: Locale(identifier: "en_US_POSIX")) ?? 0
         (heldOut, holdoutConversions, holdoutConverted) = (int(18), int(19), int(20))
         holdoutRevenue = Decimal(string: v[21], locale: Locale(identifier: "en_US_POSIX")) ?? 0
+        (globalHeldOut, globalHoldoutConversions, globalHoldoutConverted) = (int(22), int(23), int(24))
+        globalHoldoutRevenue = Decimal(string: v[25], locale: Locale(identifier: "en_US_POSIX")) ?? 0
     }
 
     public static func + (a: Figures, b: Figures) -> Figures {
@@ -48,6 +54,10 @@ public struct Figures: Sendable, Equatable, Codable {
         s.holdoutConversions += b.holdoutConversions
         s.holdoutConverted += b.holdoutConverted
         s.holdoutRevenue += b.holdoutRevenue
+        s.globalHeldOut += b.globalHeldOut
+        s.globalHoldoutConversions += b.globalHoldoutConversions
+        s.globalHoldoutConverted += b.globalHoldoutConverted
+        s.globalHoldoutRevenue += b.globalHoldoutRevenue
         return s
     }
 }

@@ -124,16 +124,16 @@ enum FoldStatements {
             \(Attribution.creditedSend(longest: "g.longest"))
             WHERE e.kind = ANY (g.kinds)
         ), recorded AS (
-            INSERT INTO report_conversions (event_id, send_key, holdout, first, revenue, campaign_id, variant, channel,
-                                            stage, day, occurred_at)
-            SELECT c.event_id, c.send_key, c.holdout,
+            INSERT INTO report_conversions (event_id, send_key, holdout, global, first, revenue, campaign_id, variant,
+                                            channel, stage, day, occurred_at)
+            SELECT c.event_id, c.send_key, c.holdout, c.global,
                    row_number() OVER (PARTITION BY c.send_key, c.holdout ORDER BY c.fold_xid, c.event_id) = 1
                    AND NOT EXISTS (SELECT 1 FROM report_conversions o WHERE o.send_key = c.send_key
                                      AND o.holdout = c.holdout),
                    c.revenue, c.campaign_id, c.variant, c.channel, c.stage, \(Attribution.day("c.sent_at")),
                    c.occurred_at
             FROM credited c
-            RETURNING holdout, first, revenue, campaign_id, variant, channel, stage, day
+            RETURNING holdout, global, first, revenue, campaign_id, variant, channel, stage, day
         ), folded AS (
             \(Attribution.upsert(Attribution.conversionColumns, from: """
                 SELECT campaign_id, variant, channel, stage, day, \(Attribution.conversionFigures)
@@ -143,20 +143,40 @@ enum FoldStatements {
         \(advance("events"))
         """
 
-    /// Holdout decisions, whole transactions at a time (they have no id): every one with fold_xid after the
-    /// cursor and before the horizon. Served by send_decisions_holdout_fold. $2 and $4 are unused.
+    /// Holdout decisions, whole transactions at a time (they have no id). A holdout counts once its
+    /// would-have-received send is due, as a treated send counts once it is sent: a holdout deferred by quiet hours
+    /// or a trigger's delay cannot have converted yet. So a decision is folded by the first fold at which both its
+    /// transaction is below the horizon and its due time is at or before `through` (this fold's now(), never
+    /// behind the last fold's). The chunk is the holdouts that `arrived` below the horizon since the xid cursor and
+    /// are due, plus those that arrived earlier and fell due since the last fold (served by
+    /// send_decisions_holdout_fold and send_decisions_holdout_due). Each is folded exactly once: the xid cursor
+    /// moves past every holdout that arrived, due or not, and due_through to `through`. $2 and $4 are unused.
     static let decisions = """
-        WITH chunk AS MATERIALIZED (
-            SELECT fold_xid, 0::int8 AS id, campaign_id, variant, channel, stage, due_at
+        WITH due AS MATERIALIZED (
+            SELECT due_through AS since, greatest(due_through, now()) AS through
+            FROM report_cursors WHERE source = 'decisions'
+        ), arrived AS MATERIALIZED (
+            SELECT fold_xid, campaign_id, variant, channel, stage, due_at, outcome
             FROM send_decisions
             WHERE outcome IN ('holdout', 'global_holdout') AND fold_xid > $1::xid8 AND fold_xid < $3::xid8
               AND $2::int8 IS NOT NULL AND $4::int8 IS NOT NULL
+        ), chunk AS MATERIALIZED (
+            SELECT a.* FROM arrived a, due WHERE a.due_at <= due.through
+            UNION ALL
+            SELECT sd.fold_xid, sd.campaign_id, sd.variant, sd.channel, sd.stage, sd.due_at, sd.outcome
+            FROM send_decisions sd, due
+            WHERE sd.outcome IN ('holdout', 'global_holdout') AND sd.fold_xid <= $1::xid8
+              AND sd.due_at > due.since AND sd.due_at <= due.through
         ), folded AS (
             \(Attribution.upsert(Attribution.holdoutColumns, from: """
-                SELECT campaign_id, variant, channel, stage, \(Attribution.day("due_at")), count(*)
+                SELECT campaign_id, variant, channel, stage, \(Attribution.day("due_at")), \(Attribution.holdoutFigures)
                 FROM chunk GROUP BY 1, 2, 3, 4, 5
                 """))
         )
-        \(advance("decisions"))
+        UPDATE report_cursors c
+        SET xid = coalesce((SELECT max(fold_xid) FROM arrived), c.xid), due_through = due.through,
+            folded = c.folded + (SELECT count(*) FROM chunk), updated_at = now()
+        FROM due WHERE c.source = 'decisions'
+        RETURNING (SELECT count(*) FROM chunk)
         """
 }

@@ -40,7 +40,8 @@ enum RecountStatement {
                 \(Attribution.creditedSend(longest: "g.longest"))
                 WHERE (e.fold_xid, e.id) <= ($5::xid8, $6::int8) AND e.kind = ANY (g.kinds)
             ), conversions AS (
-                SELECT campaign_id, variant, channel, stage, \(Attribution.day("sent_at")) AS day, holdout, revenue,
+                SELECT campaign_id, variant, channel, stage, \(Attribution.day("sent_at")) AS day, holdout, global,
+                       revenue,
                        row_number() OVER (PARTITION BY send_key, holdout ORDER BY fold_xid, id) = 1 AS first
                 FROM credited
             ), raw AS (
@@ -59,9 +60,11 @@ enum RecountStatement {
                 UNION ALL
                 SELECT \(Attribution.dimensions), \(padded(Attribution.holdoutColumns, "h"))
                 FROM (SELECT campaign_id, variant, channel, stage, \(Attribution.day("due_at")) AS day,
-                             count(*) AS held_out
+                             \(Attribution.holdoutFigures)
                       FROM send_decisions
+                      -- Holdouts count once due (FoldStatements.decisions): read in the same snapshot as $7.
                       WHERE outcome IN ('holdout', 'global_holdout') AND fold_xid <= $7::xid8
+                        AND due_at <= (SELECT due_through FROM report_cursors WHERE source = 'decisions')
                       GROUP BY 1, 2, 3, 4, 5) h
             ), sides AS (
                 SELECT 'raw' AS side, * FROM raw WHERE \(inRange)
@@ -82,7 +85,8 @@ enum RecountStatement {
     static let totals = """
         SELECT count(*), coalesce(sum(sent), 0)::int8, coalesce(sum(delivered + bounced_hard + bounced_soft
                   + complaints + provider_failed + unsubscribes + opens + machine_opens + clicks + machine_clicks), 0)::int8,
-               coalesce(sum(conversions + holdout_conversions), 0)::int8, coalesce(sum(held_out), 0)::int8
+               coalesce(sum(conversions + holdout_conversions + global_holdout_conversions), 0)::int8,
+               coalesce(sum(held_out + global_held_out), 0)::int8
         FROM report_rollups
         WHERE ($1::date IS NULL OR day >= $1::date) AND ($2::date IS NULL OR day <= $2::date)
         """

@@ -20,8 +20,9 @@ public enum ReferenceFold {
             upsert(
                 Attribution.holdoutColumns,
                 """
-                SELECT campaign_id, variant, channel, stage, \(Attribution.day("due_at")), count(*)
-                FROM send_decisions WHERE outcome IN ('holdout', 'global_holdout') GROUP BY 1, 2, 3, 4, 5
+                SELECT campaign_id, variant, channel, stage, \(Attribution.day("due_at")), \(Attribution.holdoutFigures)
+                FROM send_decisions WHERE outcome IN ('holdout', 'global_holdout') AND due_at <= now()
+                GROUP BY 1, 2, 3, 4, 5
                 """),
             upsert(
                 Attribution.deliveryColumns,

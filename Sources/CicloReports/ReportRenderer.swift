@@ -58,18 +58,10 @@ public enum ReportRenderer {
                     "campaign", "treated", "treated conv", "holdout", "holdout conv", "uplift", "95% ci", "verdict",
                 ],
                 rows: campaignTotals.map { line in
-                    let f = line.figures
-                    guard let u = line.kpis.uplift else {
-                        return [
-                            line.campaign, count(f.sent), percent(line.kpis.conversionRate), count(f.heldOut), "-", "-",
-                            "-", f.heldOut == 0 ? "no holdout to compare with" : "no sends to compare",
-                        ]
-                    }
-                    return [
-                        line.campaign, count(f.sent), percent(u.treatedRate), count(f.heldOut), percent(u.holdoutRate),
-                        points(u.difference), "\(points(u.lower)) to \(points(u.upper))", u.statement,
-                    ]
-                }, numeric: Set(1...6)))
+                    upliftRow(
+                        line.campaign, sent: line.figures.sent, rate: line.kpis.conversionRate,
+                        heldOut: line.figures.heldOut, uplift: line.kpis.uplift)
+                } + programmeRow(campaignTotals), numeric: Set(1...6)))
         if let coverage = report.coverage {
             out.append(
                 Section(
@@ -121,6 +113,38 @@ public enum ReportRenderer {
                     }, numeric: Set(2...6)))
         }
         return out
+    }
+
+    /// One line of the uplift section.
+    static func upliftRow(
+        _ label: String, sent: Int, rate: Double?, heldOut: Int, uplift: Uplift?
+    ) -> [String] {
+        guard let u = uplift else {
+            return [
+                label, count(sent), percent(rate), count(heldOut), "-", "-", "-",
+                heldOut == 0 ? "no holdout to compare with" : "no sends to compare",
+            ]
+        }
+        return [
+            label, count(sent), percent(u.treatedRate), count(heldOut), percent(u.holdoutRate), points(u.difference),
+            "\(points(u.lower)) to \(points(u.upper))", u.statement,
+        ]
+    }
+
+    /// The programme against the global holdout: the sends of every campaign the global holdout was kept from,
+    /// against those customers' would-have-received sends. Shown only when there is a global holdout.
+    static func programmeRow(_ campaignTotals: [Report.Line]) -> [[String]] {
+        let f = campaignTotals.map(\.figures).filter { $0.globalHeldOut > 0 }.reduce(Figures(), +)
+        guard f.globalHeldOut > 0 else { return [] }
+        let uplift = Uplift(
+            treatedConverted: f.converted, treated: f.sent, holdoutConverted: f.globalHoldoutConverted,
+            holdout: f.globalHeldOut)
+        return [
+            upliftRow(
+                "all marketing vs global holdout", sent: f.sent,
+                rate: f.sent > 0 ? Double(f.converted) / Double(f.sent) : nil, heldOut: f.globalHeldOut,
+                uplift: uplift)
+        ]
     }
 
     static func table(_ section: Section) -> String {

@@ -78,18 +78,20 @@ struct ReportFixture {
             """, [campaign, key, firstCustomer, at, variant, stage, outcome, count])
     }
 
-    /// Holdout decisions for customers firstCustomer ..< firstCustomer + count, due at `at`.
-    func holdouts(campaign: Int64, key: String, firstCustomer: Int64, count: Int, at: String, variant: String = "A")
-        async throws
-    {
+    /// Holdout decisions (`outcome` holdout or global_holdout) for customers firstCustomer ..< firstCustomer +
+    /// count, due at `at`, keys `key`:`outcome`:n.
+    func holdouts(
+        campaign: Int64, key: String, firstCustomer: Int64, count: Int, at: String, variant: String = "A",
+        outcome: String = "holdout"
+    ) async throws {
         try await conn.query(
             """
             INSERT INTO send_decisions (campaign_id, customer_id, occasion, channel, outcome, variant, offer_family,
                                         marketing, due_at, decided_at, idempotency_key, stage)
-            SELECT $1, $3::int8 + g - 1, 1, 'email', 'holdout', $5, $2, true, $4::timestamptz, $4::timestamptz,
-                   $2 || ':holdout:' || g, 'active'
+            SELECT $1, $3::int8 + g - 1, 1, 'email', $7, $5, $2, true, $4::timestamptz, $4::timestamptz,
+                   $2 || ':' || $7 || ':' || g, 'active'
             FROM generate_series(1, $6::int4) g
-            """, [campaign, key, firstCustomer, at, variant, count])
+            """, [campaign, key, firstCustomer, at, variant, count, outcome])
     }
 
     /// One response per send `key`-n for n in 1...count (every `every`-th send), `copies` times each.
