@@ -32,3 +32,42 @@ import Testing
         }
     }
 }
+
+/// A chunk is the first rows of an ordered walk of each partition's (fold_xid, id) index, merged and cut by the
+/// LIMIT, even when every row after the cursor was written by the cursor's own transaction (a bulk import, a
+/// generated backlog): the planner estimates the cursor's row comparison by fold_xid alone and expects no rows,
+/// and without FoldStatements.chunkSettings it read and sorted every remaining row for each chunk.
+@Suite(.serialized) struct FoldChunkPlanTests {
+    @Test func chunksWalkTheFoldIndexWhenOneTransactionWroteEverything() async throws {
+        try await ReportFixture.with { f in
+            let first = try await f.customers(20_000, prefix: "walk")
+            let campaign = try await f.campaign("walk")
+            try await f.sends(
+                campaign: campaign, key: "walk", firstCustomer: first, count: 20_000, at: "2026-03-01T10:00:00Z")
+            try await f.responses(
+                campaign: campaign, key: "walk", kind: "open", count: 20_000, at: "2026-03-01T11:00:00Z")
+            try await f.purchases(firstCustomer: first, count: 20_000, every: 1, at: "2026-03-02T10:00:00Z")
+            for table in ["deliveries", "responses", "events"] { try await f.conn.query("VACUUM ANALYZE \(table)") }
+
+            for (source, table) in [("deliveries", "deliveries"), ("responses", "responses"), ("events", "events")] {
+                // The cursor sits inside the transaction that wrote every row, a tenth of the way in.
+                let cursor = try await f.conn.query(
+                    "SELECT fold_xid::text, min(id) + 2000 FROM \(table) GROUP BY fold_xid"
+                ).single()
+                let (xid, id) = (try cursor.decode(String.self, at: 0), try cursor.decode(Int64.self, at: 1))
+                let plan = try await f.conn.withTransaction { conn in
+                    try await conn.query(FoldStatements.chunkSettings)
+                    return try await conn.query(
+                        "EXPLAIN " + Aggregator.statement(.init(rawValue: source)!), [xid, id, "999999999", 1000]
+                    ).map { try $0.decode(String.self, at: 0) }.joined(separator: "\n")
+                }
+                // The walk: a Merge Append in (fold_xid, id) order; never a Sort node putting rows in that order.
+                let lines = plan.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                let walk = /^Sort Key: \w+\.fold_xid, \w+\.id$/
+                let merged = zip(lines, lines.dropFirst()).contains { $0.contains("Merge Append") && $1.contains(walk) }
+                let sorted = zip(lines, lines.dropFirst()).contains { $0.hasPrefix("->  Sort ") && $1.contains(walk) }
+                #expect(merged && !sorted, "\(source): \(plan)")
+            }
+        }
+    }
+}
