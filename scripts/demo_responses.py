@@ -160,7 +160,7 @@ def outcomes(args):
         WHERE d.outcome = 'sent'""")
     held_out = psql(args.database, """
         SELECT DISTINCT c.external_id FROM send_decisions d JOIN customers c ON c.id = d.customer_id
-        WHERE d.outcome = 'holdout'""")
+        WHERE d.outcome IN ('holdout', 'global_holdout')""")
     purchases = []
     for (external_id,) in treated + held_out:
         bought = chance("buy:" + external_id, BASE_PURCHASE)
