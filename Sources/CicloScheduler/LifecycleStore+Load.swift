@@ -4,7 +4,8 @@ import Postgres
 
 extension LifecycleStore {
     static let selectStages = """
-        SELECT key, model, position, name, kpi, target, description FROM lifecycle_stages ORDER BY model, position
+        SELECT key, model, position, name, kpi, target, description, conversion_kinds
+        FROM lifecycle_stages ORDER BY model, position
         """
     static let selectRules = """
         SELECT name, from_stage, to_stage, trigger, event_kind, event_filter, inactive_days, min_score
@@ -27,7 +28,9 @@ extension LifecycleStore {
                 key: try row.decode(String.self, at: 0), model: try row.decode(String.self, at: 1),
                 position: try row.decode(Int.self, at: 2), name: try row.decode(String.self, at: 3),
                 description: try row.decode(String?.self, at: 6),
-                objective: .init(kpi: try row.decode(String.self, at: 4), target: try row.decode(Double.self, at: 5))))
+                objective: .init(
+                    kpi: try row.decode(String.self, at: 4), target: try row.decode(Double.self, at: 5),
+                    conversionKinds: try row.decode([String].self, at: 7))))
         }
         for row in try await conn.query(Self.selectRules) {
             configuration.transitions.append(try Self.rule(row))

@@ -59,10 +59,10 @@ public struct LifecycleStore: Sendable {
     ]
 
     static let insertStages = """
-        INSERT INTO lifecycle_stages (key, model, position, name, kpi, target, description)
-        SELECT key, model, position, name, kpi, target::numeric, description
-        FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::text[])
-            AS t(key, model, position, name, kpi, target, description)
+        INSERT INTO lifecycle_stages (key, model, position, name, kpi, target, description, conversion_kinds)
+        SELECT key, model, position, name, kpi, target::numeric, description, string_to_array(kinds, ',')
+        FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+            AS t(key, model, position, name, kpi, target, description, kinds)
         """
 
     static let insertRules = """
@@ -176,6 +176,9 @@ public struct LifecycleStore: Sendable {
         try await conn.query(Self.insertStages, [
             stages.map(\.key), stages.map(\.model), stages.map(\.position), stages.map(\.name),
             stages.map(\.objective.kpi), stages.map { "\($0.objective.target)" }, stages.map(\.description),
+            // Kinds are keys (letters, digits, _ and -): joined by commas, split again in the statement, because
+            // unnest flattens an array of arrays.
+            stages.map { $0.objective.conversionKinds.joined(separator: ",") },
         ])
     }
 

@@ -38,7 +38,9 @@ struct LifecycleConfigurationTests {
         #expect(config.stages.filter { $0.model == "b2c" }.map(\.key) == ["new", "active", "at_risk", "churned", "reactivated"])
         #expect(config.stage("at_risk")?.position == 3)
         #expect(config.stage("at_risk")?.name == "At-risk")
-        #expect(config.stage("convert")?.objective == .init(kpi: "conversion_rate", target: 0.2))
+        #expect(config.stage("convert")?.objective == .init(
+            kpi: "conversion_rate", target: 0.2, conversionKinds: ["purchase", "deposit"]))
+        #expect(config.stage("nurture")?.objective.conversionKinds == ["demo_request", "trial_start", "sign_up"])
         #expect(config.transitions.count == 11)
         #expect(config.transitions[2] == .init(name: "sales_qualified", from: "nurture", to: "convert",
                                                trigger: .leadScore(atLeast: 100)))
@@ -150,6 +152,31 @@ struct LifecycleConfigurationTests {
         #expect(failure(Self.base + "provider_limits:\n  sms: {per_second: 5, rate: 5}\n")?
             .description.contains("unknown field \"rate\"") == true)
         #expect(failure(Self.base + "provider_limits:\n  sms: {per_second: fast}\n") != nil)
+    }
+
+    @Test("conversion kinds per objective: the default when absent; an empty, repeated or malformed one is an error")
+    func conversionKinds() throws {
+        let plain = try LifecycleConfiguration.parse(Self.base, file: "good.yaml")
+        #expect(plain.stage("new")?.objective.conversionKinds == ["purchase", "deposit", "sign_up"])
+        let set = try LifecycleConfiguration.parse(
+            Self.base.replacingOccurrences(
+                of: "{kpi: activation_rate, target: 0.6}",
+                with: "{kpi: activation_rate, target: 0.6, conversion_kinds: [first_deposit, sign_up]}"),
+            file: "good.yaml")
+        #expect(set.stage("new")?.objective.conversionKinds == ["first_deposit", "sign_up"])
+        #expect(try LifecycleConfiguration.parse(set.yaml(), file: "shown.yaml") == set)
+
+        for (kinds, message) in [
+            ("[]", "conversion_kinds is empty"), ("[purchase, purchase]", "names \"purchase\" twice"),
+            ("[\"big purchase\"]", "\"big purchase\" is not a valid event kind"),
+            ("{a: 1}", "expected a list"),
+        ] {
+            let error = failure(Self.base.replacingOccurrences(
+                of: "{kpi: activation_rate, target: 0.6}",
+                with: "{kpi: activation_rate, target: 0.6, conversion_kinds: \(kinds)}"))
+            #expect(error?.description.contains(message) == true, "\(kinds): \(String(describing: error))")
+            #expect(error?.description.contains("bad.yaml:") == true, "\(kinds): \(String(describing: error))")
+        }
     }
 
     @Test("a global holdout share of 1.5 is an error")

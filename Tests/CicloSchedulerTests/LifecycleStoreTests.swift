@@ -71,6 +71,11 @@ struct LifecycleStoreTests {
             #expect(try holdout.decode(String.self, at: 1) == "ciclo-global-holdout-2026")
             let types = try await conn.query("SELECT type FROM customer_attributes WHERE name = 'vip'").scalar(String.self)
             #expect(types == "boolean")
+            // The reporter reads conversion kinds from the stage's row (CicloReports/Attribution.swift).
+            let kinds = try await conn.query(
+                "SELECT array_to_string(conversion_kinds, ' ') FROM lifecycle_stages WHERE key = 'nurture'"
+            ).scalar(String.self)
+            #expect(kinds == "demo_request trial_start sign_up")
 
             // A smaller file replaces everything: sections left out are emptied.
             let small = try LifecycleConfiguration.parse("""

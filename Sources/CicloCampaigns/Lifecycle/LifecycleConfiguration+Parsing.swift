@@ -71,14 +71,25 @@ extension LifecycleConfiguration {
                 if let other = stages.first(where: { $0.key == key }) {
                     throw keyNode.error("duplicate stage \"\(key)\" (already in model \"\(other.model)\")")
                 }
-                let objective = try fields.required("objective").mapping(allowing: ["kpi", "target"])
+                let objective = try fields.required("objective").mapping(
+                    allowing: ["kpi", "target", "conversion_kinds"])
                 let kpiNode = try objective.required("kpi")
                 let kpi = try kpiNode.name()
                 try checkKey(kpi, at: kpiNode, what: "KPI name")
+                var kinds = Objective.defaultConversionKinds
+                if let kindsNode = objective["conversion_kinds"] {
+                    kinds = try kindsNode.strings()
+                    if kinds.isEmpty { throw kindsNode.error("conversion_kinds is empty; name at least one event kind") }
+                    for kind in kinds { try checkKey(kind, at: kindsNode, what: "event kind") }
+                    if let twice = kinds.first(where: { k in kinds.filter { $0 == k }.count > 1 }) {
+                        throw kindsNode.error("conversion_kinds names \"\(twice)\" twice")
+                    }
+                }
                 stages.append(Stage(
                     key: key, model: model, position: index + 1, name: try fields["name"]?.name() ?? key,
                     description: try fields["description"]?.string(),
-                    objective: Objective(kpi: kpi, target: try objective.required("target").double())))
+                    objective: Objective(
+                        kpi: kpi, target: try objective.required("target").double(), conversionKinds: kinds)))
             }
         }
         return stages

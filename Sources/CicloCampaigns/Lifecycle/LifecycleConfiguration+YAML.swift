@@ -12,7 +12,8 @@ extension LifecycleConfiguration {
                     lines.append("      description: \(Self.quoted(description))")
                 }
                 let (kpi, target) = (Self.key(stage.objective.kpi), Self.number(stage.objective.target))
-                lines.append("      objective: {kpi: \(kpi), target: \(target)}")
+                let kinds = stage.objective.conversionKinds.map(Self.key).joined(separator: ", ")
+                lines.append("      objective: {kpi: \(kpi), target: \(target), conversion_kinds: [\(kinds)]}")
             }
         }
         if !transitions.isEmpty {

@@ -78,14 +78,20 @@ public struct LifecycleConfiguration: Sendable, Equatable {
         }
     }
 
-    /// The KPI a stage is judged by and its target (a count, or a rate such as 0.05).
+    /// The KPI a stage is judged by and its target (a count, or a rate such as 0.05), and the event kinds that
+    /// count as a conversion for the campaigns serving the stage (the reporter credits them to a send).
     public struct Objective: Sendable, Equatable {
         public var kpi: String
         public var target: Double
+        public var conversionKinds: [String]
 
-        public init(kpi: String, target: Double) {
+        /// What converts when a stage does not say (lifecycle_stages.conversion_kinds' column default).
+        public static let defaultConversionKinds = ["purchase", "deposit", "sign_up"]
+
+        public init(kpi: String, target: Double, conversionKinds: [String] = Objective.defaultConversionKinds) {
             self.kpi = kpi
             self.target = target
+            self.conversionKinds = conversionKinds
         }
     }
 
