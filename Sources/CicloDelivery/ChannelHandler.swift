@@ -17,6 +17,9 @@ public struct ChannelHandler: JobHandler {
     let defaultFrom: Result<EmailAddress, EmailError>
     /// Each campaign's sender headers, checked and written once.
     let emailSenders = EmailSenders()
+    /// The token secret keyed once for every send's unsubscribe link, and the email tracking signing with it.
+    let tokenKey: KeyedHMAC
+    let tracking: EmailTracking?
     let logger: Logger
 
     public init(configuration: DeliveryConfiguration, transports: DeliveryTransports, templates: TemplateStore,
@@ -26,6 +29,10 @@ public struct ChannelHandler: JobHandler {
         self.templates = templates
         self.emailRenderer = EmailRenderer(configuration: .init(messageIDDomain: configuration.messageIDDomain))
         self.defaultFrom = Result { () throws(EmailError) in try EmailAddress(configuration.defaultFrom) }
+        let tokenKey = KeyedHMAC(secret: configuration.tokenSecret)
+        self.tokenKey = tokenKey
+        self.tracking = configuration.tracksEmail
+            ? EmailTracking(baseURL: configuration.publicBaseURL, key: tokenKey) : nil
         self.logger = logger
     }
 
@@ -68,7 +75,7 @@ public struct ChannelHandler: JobHandler {
     func unsubscribeLinks(for job: ClaimedJob) -> [String: String] {
         let token = SignedToken.sign(
             .init(key: job.idempotencyKey, customer: job.customerID, channel: job.channel, purpose: "u"),
-            secret: configuration.tokenSecret)
+            key: tokenKey)
         var links = ["unsubscribe_url": "\(configuration.publicBaseURL)/u/\(token)"]
         if let mailbox = configuration.unsubscribeMailbox {
             links["unsubscribe_mailto"] = "mailto:\(mailbox)?subject=unsubscribe%20\(token)"
@@ -110,8 +117,7 @@ public struct ChannelHandler: JobHandler {
                 template, values: values, sender: sender, to: [try EmailAddress(address)],
                 idempotencyKey: job.idempotencyKey, date: Date(),
                 unsubscribe: ListUnsubscribe(url: links["unsubscribe_url"], mailto: links["unsubscribe_mailto"]),
-                tracking: configuration.tracksEmail
-                    ? EmailTracking(baseURL: configuration.publicBaseURL, secret: configuration.tokenSecret) : nil,
+                tracking: tracking,
                 customer: job.customerID)
             return Self.outcome(await transport.send(envelope))
         } catch {

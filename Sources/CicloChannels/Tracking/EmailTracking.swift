@@ -7,11 +7,17 @@ import Foundation
 /// Pure: it lives with the renderers so that the render benchmark applies it exactly as the worker does.
 public struct EmailTracking: Sendable {
     public let baseURL: String
-    public let secret: String
+    /// The token secret, keyed once for every link and pixel this value signs.
+    let key: KeyedHMAC
+    public var secret: String { key.secret }
 
     public init(baseURL: String, secret: String) {
+        self.init(baseURL: baseURL, key: KeyedHMAC(secret: secret))
+    }
+
+    public init(baseURL: String, key: KeyedHMAC) {
         self.baseURL = baseURL
-        self.secret = secret
+        self.key = key
     }
 
     public func apply(html: String, key: String, customer: Int64) -> String {
@@ -34,13 +40,13 @@ public struct EmailTracking: Sendable {
     func clickURL(_ url: String, key: String, customer: Int64) -> String {
         "\(baseURL)/c/"
             + SignedToken.sign(
-                .init(key: key, customer: customer, channel: "email", purpose: "c", url: url), secret: secret)
+                .init(key: key, customer: customer, channel: "email", purpose: "c", url: url), key: self.key)
     }
 
     /// The open pixel of send `key`.
     func pixel(key: String, customer: Int64) -> String {
         "<img src=\"\(baseURL)/o/"
-            + SignedToken.sign(.init(key: key, customer: customer, channel: "email", purpose: "o"), secret: secret)
+            + SignedToken.sign(.init(key: key, customer: customer, channel: "email", purpose: "o"), key: self.key)
             + "\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;height:1px\">"
     }
 

@@ -37,6 +37,15 @@ public struct SignedToken: Sendable, Equatable {
     /// The claims' JSON is what JSONEncoder writes with sorted keys and unescaped slashes (`JSONText`), written by
     /// hand: the encoder and Foundation's base64 took most of the cost of an email's open pixel and its links.
     public static func sign(_ claims: Claims, secret: SymmetricKey) -> String {
+        sign(claims) { token in token.withUnsafeBytes { HMAC<SHA256>.authenticationCode(for: $0, using: secret) } }
+    }
+
+    /// Signs claims with a secret keyed once (what a worker does for every send's links).
+    public static func sign(_ claims: Claims, key: KeyedHMAC) -> String {
+        sign(claims) { token in key.code { hmac in hmac.update(data: token) } }
+    }
+
+    private static func sign(_ claims: Claims, mac: ([UInt8]) -> HMAC<SHA256>.MAC) -> String {
         var json = JSONText(capacity: 96 + claims.key.utf8.count + (claims.url?.utf8.count ?? 0))
         json.beginObject()
         json.field("c", Int(claims.customer))
@@ -48,9 +57,9 @@ public struct SignedToken: Sendable, Equatable {
         var token: [UInt8] = []
         token.reserveCapacity(Base64.length(of: json.bytes.count) + 45)
         appendBase64url(json.bytes, to: &token)
-        let mac = token.withUnsafeBytes { HMAC<SHA256>.authenticationCode(for: $0, using: secret) }
+        let code = mac(token)
         token.append(UInt8(ascii: "."))
-        mac.withUnsafeBytes { appendBase64url($0, to: &token) }
+        code.withUnsafeBytes { appendBase64url($0, to: &token) }
         return String(decoding: token, as: UTF8.self)
     }
 
