@@ -66,13 +66,17 @@ struct ThrottleTests {
 
             let times = try server.records(ReceivedRequest.self, in: "requests").map(\.receivedAt).sorted()
             #expect(times.count == keys.count, "each send reached the provider once")
-            // In any window of w seconds the provider sees at most rate × w + burst, plus one for the window's edge.
-            let window = 2.0
+            // Tokens taken in any window of w seconds are at most rate × w + burst. The provider sees arrivals, and a
+            // request's way from its token to the provider (the worker's task scheduled, the HTTP request sent) can
+            // be late by a fraction of a second on a loaded machine, bunching arrivals: under the whole suite one
+            // window once held 47 against 46. So the bound allows a quarter second of that (5 more at 20/s), plus
+            // one for the window's edge; sending without the limit puts all 150 within about a second.
+            let window = 2.0, lateness = 0.25
             var worst = 0
             for (i, start) in times.enumerated() {
                 worst = max(worst, times[i...].prefix { $0 < start + window }.count)
             }
-            #expect(worst <= Int(20 * window) + 5 + 1, "\(worst) requests within \(window) s")
+            #expect(worst <= Int(20 * (window + lateness)) + 5 + 1, "\(worst) requests within \(window) s")
             print("throttle: \(times.count) SMS, at most \(worst) in any \(window) s window, over \(times.last! - times.first!) s")
             // 150 sends at 20 a second after a burst of 5 cannot take less than (150 - 5) / 20 s.
             let span = (times.last ?? 0) - (times.first ?? 0)
