@@ -8,10 +8,20 @@ import Logging
 /// nothing is recorded from it. The click redirect goes only to the URL signed inside the token.
 struct TrackingEndpoints: Sendable {
     let configuration: ReporterConfiguration
+    /// The token secret, keyed once for every request rather than per token checked.
+    let tokenKey: KeyedHMAC
     let pool: ConnectionPool
     let metrics: ReporterMetrics
     let logger: Logger
     let store = TrackingStore()
+
+    init(configuration: ReporterConfiguration, pool: ConnectionPool, metrics: ReporterMetrics, logger: Logger) {
+        self.configuration = configuration
+        self.tokenKey = KeyedHMAC(secret: configuration.tokenSecret)
+        self.pool = pool
+        self.metrics = metrics
+        self.logger = logger
+    }
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/o/:token") { request, context in try await open(request, context) }
@@ -25,7 +35,7 @@ struct TrackingEndpoints: Sendable {
     /// The token's claims, or nil (counted) when it is forged, edited, malformed or made for another purpose.
     func claims(_ context: BasicRequestContext, purpose: String, route: String) -> SignedToken.Claims? {
         guard let token = context.parameters.get("token"),
-              let claims = try? SignedToken.verify(token, purpose: purpose, secret: configuration.tokenSecret)
+              let claims = try? SignedToken.verify(token, purpose: purpose, key: tokenKey)
         else {
             metrics.rejectedToken(route: route)
             return nil

@@ -8,11 +8,9 @@ import Synchronization
 /// `Sendable`, so the keyed state sits behind a lock; each signature works on a copy of it (its digest state is
 /// copy-on-write), holding the lock for that one copy.
 public final class KeyedHMAC: Sendable {
-    public let secret: String
     private let keyed: Mutex<HMAC<SHA256>>
 
     public init(secret: String) {
-        self.secret = secret
         keyed = Mutex(HMAC<SHA256>(key: SymmetricKey(data: Data(secret.utf8))))
     }
 
@@ -27,7 +25,6 @@ public final class KeyedHMAC: Sendable {
 /// An endpoint's secret, keyed once: what `WebhookSignature.sign` gives, `"sha256=<hex of HMAC("<timestamp>.<body>")>"`.
 struct WebhookSigningKey: Sendable {
     let key: KeyedHMAC
-    var secret: String { key.secret }
 
     init(secret: String) { key = KeyedHMAC(secret: secret) }
 

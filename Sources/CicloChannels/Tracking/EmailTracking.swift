@@ -9,7 +9,6 @@ public struct EmailTracking: Sendable {
     public let baseURL: String
     /// The token secret, keyed once for every link and pixel this value signs.
     let key: KeyedHMAC
-    public var secret: String { key.secret }
 
     public init(baseURL: String, secret: String) {
         self.init(baseURL: baseURL, key: KeyedHMAC(secret: secret))
