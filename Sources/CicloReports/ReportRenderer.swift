@@ -141,9 +141,8 @@ public enum ReportRenderer {
             holdout: f.globalHeldOut)
         return [
             upliftRow(
-                "all marketing vs global holdout", sent: f.sent,
-                rate: f.sent > 0 ? Double(f.converted) / Double(f.sent) : nil, heldOut: f.globalHeldOut,
-                uplift: uplift)
+                "all marketing vs global holdout", sent: f.sent, rate: KPIs(f).conversionRate,
+                heldOut: f.globalHeldOut, uplift: uplift)
         ]
     }
 
