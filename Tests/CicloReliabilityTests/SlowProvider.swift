@@ -1,3 +1,5 @@
+import CicloTestSupport
+
 /// A provider that takes its time: Python's threaded http.server on 127.0.0.1, port 0, keep-alive on. Every request
 /// sleeps a random 2 to `argv[2]` milliseconds (so a `kill -9` lands while calls are in flight), then its
 /// Idempotency-Key is appended to `calls.log`, one line per call, before the 200 answer goes out: a call the worker
@@ -12,10 +14,7 @@ let slowProviderScript = #"""
     lock = threading.Lock()
     count = [0]
 
-    def exit_with_parent():
-        sys.stdin.read()
-        os._exit(0)
-    threading.Thread(target=exit_with_parent, daemon=True).start()
+    \#(pythonExitWithParent)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"

@@ -35,11 +35,7 @@ public let httpServerScript = #"""
     numbers = itertools.count(1)
     lock = threading.Lock()
 
-    # The test runner holds our stdin open; when it goes away, so do we.
-    def exit_with_parent():
-        sys.stdin.read()
-        os._exit(0)
-    threading.Thread(target=exit_with_parent, daemon=True).start()
+    \#(pythonExitWithParent)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"

@@ -44,11 +44,7 @@ public let smtpServerScript = #"""
             f.write(text)
         os.rename(path + ".tmp", path)
 
-    # The test runner holds our stdin open; when it goes away, so do we.
-    def exit_with_parent():
-        sys.stdin.read()
-        os._exit(0)
-    threading.Thread(target=exit_with_parent, daemon=True).start()
+    \#(pythonExitWithParent)
 
     class Handler:
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
