@@ -86,21 +86,18 @@ extension EmailRenderer {
         // The text: the template's own or derived once, spliced; else derived from the HTML as rendered (before
         // tracking, as `MessageTemplate.render` derives it). A blank text is derived again from the HTML by
         // `render(_:)`: left to it.
-        var derivedBytes: [UInt8]?
-        var textValues: SplicedBody.Text?
+        let textBytes: [UInt8]
         if let text = parts.text, !parts.isTextDerived || template.derivedTextApplies(values) {
-            textValues = text.text(spliceValues)
-            guard Self.isVisible(textValues!.bytes) else { return nil }
+            textBytes = text.text(spliceValues)
         } else {
-            let bytes = HTMLText.plainTextBytes(fromHTML: parts.htmlTemplate.render(values))
-            guard Self.isVisible(bytes) else { return nil }
-            derivedBytes = bytes
+            textBytes = HTMLText.plainTextBytes(fromHTML: parts.htmlTemplate.render(values))
         }
+        guard Self.isVisible(textBytes) else { return nil }
 
         let messageID = Self.shortDigest(idempotencyKey) + "@" + prepared.domain
         let boundary = "=_ciclo_" + Self.shortDigest("boundary\u{0}" + idempotencyKey)
         var out: [UInt8] = []
-        out.reserveCapacity(2048 + 3 * (textValues?.bytes.count ?? derivedBytes?.count ?? 0) + 4096)
+        out.reserveCapacity(2048 + 3 * textBytes.count + 4096)
         out.append(contentsOf: Self.dateName)
         Self.appendDate(date, to: &out)
         out.append(contentsOf: Self.crlf)
@@ -131,18 +128,12 @@ extension EmailRenderer {
         }
         out.append(contentsOf: Self.crlf)
 
-        if let text = parts.text, let textValues {
-            text.write(textValues, into: &out) { encoding, out in
-                Self.partHeader(encoding, subtype: "plain", boundary: boundary, into: &out)
-            }
-        } else if let derivedBytes {
-            derivedBytes.withUnsafeBufferPointer { Self.part($0, subtype: "plain", boundary: boundary, into: &out) }
-        }
+        textBytes.withUnsafeBufferPointer { Self.part($0, subtype: "plain", boundary: boundary, into: &out) }
         if var trackedWhole {
             trackedWhole.withUTF8 { Self.part($0, subtype: "html", boundary: boundary, into: &out) }
         } else {
-            htmlBody.write(htmlBody.text(spliceValues), into: &out) { encoding, out in
-                Self.partHeader(encoding, subtype: "html", boundary: boundary, into: &out)
+            htmlBody.text(spliceValues).withUnsafeBufferPointer {
+                Self.part($0, subtype: "html", boundary: boundary, into: &out)
             }
         }
         out.append(contentsOf: Self.boundaryDashes)
