@@ -133,7 +133,9 @@ public struct EmailTracking: Sendable {
 
     /// The character references an attribute value may hold (`&amp;` above all), decoded.
     static func decodeEntities(_ text: String) -> String {
-        guard text.contains("&") else { return text }
+        // Without an "&" byte there is nothing to decode, whatever Foundation's character search (which cost more
+        // than the rest of a tracked link) would say.
+        guard text.utf8.contains(UInt8(ascii: "&")), text.contains("&") else { return text }
         var out = ""
         var rest = Substring(text)
         while let amp = rest.firstIndex(of: "&") {
