@@ -94,8 +94,8 @@ extension EmailRenderer {
         }
         guard Self.isVisible(textBytes) else { return nil }
 
-        let messageID = Self.shortDigest(idempotencyKey) + "@" + prepared.domain
-        let boundary = "=_ciclo_" + Self.shortDigest("boundary\u{0}" + idempotencyKey)
+        let (localPart, boundary) = Self.identifiers(idempotencyKey)
+        let messageID = localPart + "@" + prepared.domain
         var out: [UInt8] = []
         out.reserveCapacity(2048 + 3 * textBytes.count + 4096)
         out.append(contentsOf: Self.dateName)

@@ -62,13 +62,23 @@ enum UTF8Text {
         bytes.append(digits[Int(byte & 0x0F)])
     }
 
-    /// Lowercase hexadecimal of `bytes`.
-    static func lowerHex(_ bytes: some Sequence<UInt8>) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in bytes { appendHex(byte, to: &out, digits: lowerDigits) }
-        return String(decoding: out, as: UTF8.self)
+    /// `prefix` and then the lowercase hexadecimal of `bytes`, written straight into the string's storage: an
+    /// array of digits turned into a `String` cost a third of what hashing the key did.
+    static func lowerHex(_ bytes: some Collection<UInt8>, after prefix: StaticString = "") -> String {
+        String(unsafeUninitializedCapacity: prefix.utf8CodeUnitCount + 2 * bytes.count) { out in
+            let digits = hexDigits.utf8Start
+            var index = prefix.utf8CodeUnitCount
+            if index > 0 { out.baseAddress!.initialize(from: prefix.utf8Start, count: index) }
+            for byte in bytes {
+                out[index] = digits[Int(byte >> 4)]
+                out[index + 1] = digits[Int(byte & 0x0F)]
+                index += 2
+            }
+            return index
+        }
     }
+
+    private static let hexDigits: StaticString = "0123456789abcdef"
 
     /// Where the pieces of `value.split(separator: " ", omittingEmptySubsequences: false)` are, as offsets into
     /// `bytes` (the value's UTF-8), found without walking every character: `split` compares `Character`s, so a space
