@@ -37,16 +37,41 @@ public struct EmailTracking: Sendable {
 
     /// The click-tracking link that stands for `url` in the email of send `key`.
     func clickURL(_ url: String, key: String, customer: Int64) -> String {
-        "\(baseURL)/c/"
-            + SignedToken.sign(
-                .init(key: key, customer: customer, channel: "email", purpose: "c", url: url), key: self.key)
+        let token = SignedToken.sign(
+            .init(key: key, customer: customer, channel: "email", purpose: "c", url: url), key: self.key)
+        return link("", "/c/", token, "")
     }
 
     /// The open pixel of send `key`.
     func pixel(key: String, customer: Int64) -> String {
-        "<img src=\"\(baseURL)/o/"
-            + SignedToken.sign(.init(key: key, customer: customer, channel: "email", purpose: "o"), key: self.key)
-            + "\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;height:1px\">"
+        let token = SignedToken.sign(.init(key: key, customer: customer, channel: "email", purpose: "o"), key: self.key)
+        return link(
+            "<img src=\"", "/o/", token,
+            "\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;height:1px\">")
+    }
+
+    /// `prefix`, the base URL, `path`, `token` and `suffix` in one string sized once: interpolating and
+    /// concatenating grew it piece by piece, at about a tenth of what signing the token cost.
+    private func link(_ prefix: StaticString, _ path: StaticString, _ token: String, _ suffix: StaticString) -> String {
+        var base = baseURL
+        var token = token
+        let length =
+            prefix.utf8CodeUnitCount + base.utf8.count + path.utf8CodeUnitCount + token.utf8.count
+            + suffix.utf8CodeUnitCount
+        return String(unsafeUninitializedCapacity: length) { out in
+            var count = 0
+            func copy(_ bytes: UnsafeBufferPointer<UInt8>) {
+                guard let source = bytes.baseAddress else { return }
+                (out.baseAddress! + count).initialize(from: source, count: bytes.count)
+                count += bytes.count
+            }
+            prefix.withUTF8Buffer(copy)
+            base.withUTF8(copy)
+            path.withUTF8Buffer(copy)
+            token.withUTF8(copy)
+            suffix.withUTF8Buffer(copy)
+            return count
+        }
     }
 
     /// Replaces the href of each `<a>` tag whose (entity-decoded) value is an http(s) URL outside `baseURL`.
