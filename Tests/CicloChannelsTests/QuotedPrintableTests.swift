@@ -15,8 +15,8 @@ import Testing
             var start = 0
             var index = 0
             while index < bytes.count {
-                let isEnd =
-                    crlf ? bytes[index] == 0x0D && index + 1 < bytes.count && bytes[index + 1] == 0x0A : bytes[index] == 0x0A
+                let isCRLF = bytes[index] == 0x0D && index + 1 < bytes.count && bytes[index + 1] == 0x0A
+                let isEnd = crlf ? isCRLF : bytes[index] == 0x0A
                 if isEnd {
                     lines.append(bytes[start..<index])
                     index += crlf ? 2 : 1
@@ -73,8 +73,8 @@ import Testing
     }
 
     static let pieces = [
-        "a", "word ", "ção ", "perché", "é", "夏", "🎉", " ", "  ", "\t", "=", "==", ".", "From ", "F", "rom ", "=20",
-        "\n", " \n", "\t\n", "=\n", "é\n", ".\n", "\r\n", " \r\n", "\r", "x\r", "\n\n",
+        "a", "word ", "ção ", "perché", "é", "夏", "🎉", " ", "  ", "\t", "=", "==", ".", "From ", "F", "rom ",
+        "=20", "\n", " \n", "\t\n", "=\n", "é\n", ".\n", "\r\n", " \r\n", "\r", "x\r", "\n\n",
     ]
 
     /// A line of `length` plain bytes and then `tail`: with `length` from 68 to 80, the tail meets the soft break

@@ -78,6 +78,7 @@ enum EncodedWord {
             scheme = EncodedWord.scheme(for: text)
             bytes = Array(text.utf8)
             var units: [Range<Int>] = []
+            units.reserveCapacity(bytes.count)
             var start = 0
             if bytes.allSatisfy({ $0 < 0xCC && $0 != 0x0D }) {
                 // Below U+0300 (lead bytes under CC) no character joins its neighbour in a cluster but CR LF, so

@@ -69,7 +69,7 @@ extension EmailRenderer {
         var trackedWhole: String?
         if let tracking {
             // A base URL holding "<" could add a "</body>" before the pixel's place: left to `apply`.
-            if let tracked = parts.trackedHTML, !tracking.baseURL.utf8.contains(UInt8(ascii: "<")),
+            if let tracked = parts.trackedHTML, !UTF8Text.contains(tracking.baseURL, UInt8(ascii: "<")),
                 let filled = tracked.slots(tracking, key: idempotencyKey, customer: customer, escaped: escaped)
             {
                 htmlBody = tracked.body
@@ -152,7 +152,7 @@ extension EmailRenderer {
     private static func uris(_ unsubscribe: ListUnsubscribe?, _ prepared: EmailSender.Prepared) -> [String]? {
         guard let unsubscribe else { return [] }
         guard let mailto = unsubscribe.mailto, let prefix = prepared.mailtoPrefix, let checked = prepared.checkedMailto,
-            mailto.utf8.starts(with: prefix), ListUnsubscribe.isBracketable(mailto)
+            UTF8Text.hasPrefix(mailto, prefix), ListUnsubscribe.isBracketable(mailto)
         else { return try? unsubscribe.uris() }
         var uris: [String] = []
         if unsubscribe.url != nil {

@@ -112,7 +112,8 @@ struct PlainTemplate: Sendable {
     /// compares `Character`s, so a quote carrying a combining mark is one character and is left as it is; the
     /// slow path keeps that, and the fast path returns values without any of those bytes unchanged.
     static func htmlEscape(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == 0x3C || $0 == 0x3E || $0 == 0x26 || $0 == 0x22 || $0 == 0x27 }) else {
+        let needsEscaping = UTF8Text.contains(text) { $0 == 0x3C || $0 == 0x3E || $0 == 0x26 || $0 == 0x22 || $0 == 0x27 }
+        guard needsEscaping else {
             return text
         }
         var escaped = ""

@@ -160,7 +160,7 @@ public struct EmailTracking: Sendable {
     static func decodeEntities(_ text: String) -> String {
         // Without an "&" byte there is nothing to decode, whatever Foundation's character search (which cost more
         // than the rest of a tracked link) would say.
-        guard text.utf8.contains(UInt8(ascii: "&")), text.contains("&") else { return text }
+        guard UTF8Text.contains(text, UInt8(ascii: "&")), text.contains("&") else { return text }
         var out = ""
         var rest = Substring(text)
         while let amp = rest.firstIndex(of: "&") {
