@@ -26,9 +26,9 @@ enum QuotedPrintable {
 
     /// Writes through a pointer into room reserved for the worst case: a byte becomes at most 3 characters, a soft
     /// break (3 characters) comes at most once per 24 bytes, each line (at most one per byte, plus one) gains at
-    /// most a CRLF and a soft break, and a run of plain bytes is stored 8 at a time, up to 7 past its end.
+    /// most a CRLF and a soft break, and a run of plain bytes is stored 16 at a time, up to 15 past its end.
     static func encode(_ bytes: UnsafeBufferPointer<UInt8>, lineEnd: LineEnd) -> Result {
-        let bound = 3 * bytes.count + bytes.count / 8 + 5 * (bytes.count + 1) + 24
+        let bound = 3 * bytes.count + bytes.count / 8 + 5 * (bytes.count + 1) + 32
         var writer: Writer?
         let encoded = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
             var lineWriter = Writer(bytes: bytes, next: buffer.baseAddress!)
@@ -48,7 +48,7 @@ enum QuotedPrintable {
             }
             lineWriter.line(lineStart, bytes.count)
             count = buffer.baseAddress!.distance(to: lineWriter.next)
-            precondition(count <= bound - 8, "quoted-printable bound exceeded")
+            precondition(count <= bound - 16, "quoted-printable bound exceeded")
             writer = lineWriter
         }
         return Result(encoded: encoded, quoted: writer!.quoted, lines: writer!.lines, sawReturn: writer!.sawReturn)
@@ -57,7 +57,7 @@ enum QuotedPrintable {
     /// Writes quoted-printable lines of `bytes` through a pointer; see `encode` for the room it needs.
     ///
     /// Most bytes stand for themselves, and between the start of an encoded line and the text line's last byte
-    /// nothing depends on their place: such runs are found and copied 8 bytes at a time. Only the bytes that end a
+    /// nothing depends on their place: such runs are found and copied 16 bytes at a time. Only the bytes that end a
     /// run (one to quote, the first of an encoded line, a text line's last, one that meets the soft break) go
     /// through the rules one by one. The line being written is kept in local pointers: as stored properties, the
     /// compiler reloaded them after every byte written.
@@ -135,8 +135,8 @@ enum QuotedPrintable {
         }
 
         /// Copies the bytes of `bytes` from `start` that stand for themselves inside a line to `out`, at most up to
-        /// `limit`, and returns where they stop. Each 8 bytes are stored whole and tested at once (`plainPrefix`);
-        /// what is stored past the run is written over.
+        /// `limit`, and returns where they stop. Each 16 bytes are stored whole and tested at once, as two words
+        /// (`notPlain`); what is stored past the run is written over.
         @inline(__always)
         private static func plainRun(
             _ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to limit: Int, into out: UnsafeMutablePointer<UInt8>
@@ -146,17 +146,25 @@ enum QuotedPrintable {
             let destination = UnsafeMutableRawPointer(out) - start
             var index = start
             while index < limit {
-                guard index &+ 8 <= bytes.count else {
+                guard index &+ 16 <= bytes.count else {
                     guard isLiteralInside(bytes[index]) else { break }
                     destination.storeBytes(of: bytes[index], toByteOffset: index, as: UInt8.self)
                     index &+= 1
                     continue
                 }
-                let word = source.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                destination.storeBytes(of: word, toByteOffset: index, as: UInt64.self)
-                let plain = plainPrefix(word)
-                index &+= plain
-                if plain < 8 { break }
+                let low = source.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                let high = source.loadUnaligned(fromByteOffset: index &+ 8, as: UInt64.self)
+                destination.storeBytes(of: low, toByteOffset: index, as: UInt64.self)
+                destination.storeBytes(of: high, toByteOffset: index &+ 8, as: UInt64.self)
+                let lowMask = notPlain(low)
+                let highMask = notPlain(high)
+                guard lowMask | highMask != 0 else {
+                    index &+= 16
+                    continue
+                }
+                // The first byte that is not plain: the lowest flagged byte of the first word that has one.
+                index &+= lowMask != 0 ? lowMask.trailingZeroBitCount >> 3 : 8 &+ highMask.trailingZeroBitCount >> 3
+                break
             }
             return min(index, limit)
         }
@@ -174,21 +182,20 @@ enum QuotedPrintable {
             isLiteral(byte) || byte == 0x20 || byte == 0x09
         }
 
-        /// How many of the eight bytes `loaded` holds (in memory order) are printable ASCII or spaces but not "=",
-        /// before the first that is not: each of those stands for itself inside a line (a tab is counted as not
-        /// plain here; it goes through the rules, which leave it as it is inside a line). SWAR, each byte on its
-        /// own: its low seven bits plus 0x60 reach the high bit when they are 0x20 or more, plus 0x01 when they are
-        /// 0x7F, and XOR "=" leaves them zero for "=" alone; no sum carries into the next byte.
+        /// The high bit of each of the eight bytes `loaded` holds (in memory order, from the lowest bit up) that is
+        /// not printable ASCII or a space, or is "=" (a tab counts here; it goes through the rules, which leave it
+        /// as it is inside a line). SWAR, each byte on its own: its low seven bits plus 0x60 reach the high bit when
+        /// they are 0x20 or more, plus 0x01 when they are 0x7F, and XOR "=" leaves them zero for "=" alone; no sum
+        /// carries into the next byte.
         @inline(__always)
-        private static func plainPrefix(_ loaded: UInt64) -> Int {
+        private static func notPlain(_ loaded: UInt64) -> UInt64 {
             let word = UInt64(littleEndian: loaded)
             let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
             let low = word & lows
             let atLeast20 = low &+ 0x6060_6060_6060_6060
             let is7F = low &+ 0x0101_0101_0101_0101
             let notEquals = ((word ^ 0x3D3D_3D3D_3D3D_3D3D) & lows) &+ lows
-            let notPlain = (word | is7F | ~(atLeast20 & notEquals)) & 0x8080_8080_8080_8080
-            return notPlain.trailingZeroBitCount >> 3
+            return (word | is7F | ~(atLeast20 & notEquals)) & 0x8080_8080_8080_8080
         }
 
         /// Whether one byte goes on the wire as "=XX" where it stands. A text line's end is a LF or a CR LF, so
