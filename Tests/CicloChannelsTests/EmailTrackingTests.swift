@@ -1,3 +1,4 @@
+import CicloTestSupport
 import Testing
 
 @testable import CicloChannels
@@ -44,5 +45,38 @@ struct EmailTrackingTests {
         #expect(withBody.hasSuffix("</BODY></html>"))
         #expect(tracking.apply(html: "<p>x</p>", key: "k", customer: 1).hasSuffix("\">"))
         #expect(tracking.apply(html: "", key: "k", customer: 1) == "")
+    }
+}
+
+/// The link checks that answer on bytes for ASCII text (`EmailTracking.wraps`, `HTMLText.linkSuffix`) against
+/// the string expressions they stand in for, over pieces that sit on every edge: case, CR LF, prefixes of the
+/// base URL, the schemes a label is compared with, and non-ASCII, which takes the string path.
+@Suite struct LinkCheckBytesTests {
+    static let pieces = [
+        "", "http://", "HTTPS://", "https://t.example", "https://t.example/", "/", "mailto:", "tel:", "#",
+        "javascript:", "JavaScript:", "a", "x.example", "\r\n", "\r", "\n", "é", "e\u{301}", "#\u{301}",
+    ]
+
+    static func text(_ random: inout SplitMix64) -> String {
+        (0..<Int(random.next() % 4)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()
+    }
+
+    @Test func byteAnswersAreTheStringOnes() {
+        var random = SplitMix64(seed: 21)
+        for _ in 0..<5_000 {
+            let href = Self.text(&random)
+            let label = Self.text(&random)
+            let base = Self.text(&random)
+            let lowered = href.lowercased()
+            var suffix = HTMLText.LinkSuffix.none
+            if !href.isEmpty && !href.hasPrefix("#") && !lowered.hasPrefix("javascript:") {
+                let isLabel = label == href || "mailto:" + label == href || "tel:" + label == href
+                suffix = label.isEmpty ? .bare : isLabel ? .none : .parenthesised
+            }
+            let shown = "\(href.debugDescription) \(label.debugDescription) \(base.debugDescription)"
+            #expect(HTMLText.linkSuffix(href: href, label: label) == suffix, "\(shown)")
+            let wraps = (lowered.hasPrefix("http://") || lowered.hasPrefix("https://")) && !href.hasPrefix(base + "/")
+            #expect(EmailTracking(baseURL: base, secret: "s").wraps(href) == wraps, "\(shown)")
+        }
     }
 }

@@ -42,8 +42,9 @@ public struct EmailRenderer: Sendable {
         // The whole message is written as bytes into one buffer and copied once into `Data`.
         var out: [UInt8] = []
         out.reserveCapacity(1024 + message.html.utf8.count * 2 + (message.text?.utf8.count ?? 0))
+        var writer = HeaderWriter(name: "")
         func add(_ name: String, _ build: (inout HeaderWriter) -> Void) {
-            var writer = HeaderWriter(name: name)
+            writer.restart(name: name)
             build(&writer)
             writer.write(to: &out)
         }

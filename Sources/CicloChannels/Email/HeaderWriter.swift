@@ -18,9 +18,17 @@ struct HeaderWriter {
     init(name: String) {
         text = []
         text.reserveCapacity(128)
+        lineLength = 0
+        restart(name: name)
+    }
+
+    /// Starts another field in the same storage: a message's headers need one writer, not one allocation each.
+    mutating func restart(name: String) {
+        text.removeAll(keepingCapacity: true)
         UTF8Text.append(name, to: &text)
         text.append(UInt8(ascii: ":"))
         lineLength = text.count
+        wordsOnLine = 0
     }
 
     /// The field with its final CRLF.

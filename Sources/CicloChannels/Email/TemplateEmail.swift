@@ -102,8 +102,9 @@ extension EmailRenderer {
         Self.appendDate(date, to: &out)
         out.append(contentsOf: Self.crlf)
         out.append(contentsOf: prepared.addressHeaders)
+        var writer = HeaderWriter(name: "")
         func add(_ name: String, _ build: (inout HeaderWriter) -> Void) {
-            var writer = HeaderWriter(name: name)
+            writer.restart(name: name)
             build(&writer)
             writer.write(to: &out)
         }

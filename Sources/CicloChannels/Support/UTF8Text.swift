@@ -102,6 +102,7 @@ enum UTF8Text {
     /// the string whether both sides of the space are character boundaries.
     static func spaceSeparatedRanges(_ value: String, bytes: [UInt8]) -> [Range<Int>] {
         var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(bytes.count + 1)  // at most one piece per space, plus one: no growing
         var start = 0
         bytes.withUnsafeBufferPointer { bytes in
             for offset in bytes.indices where bytes[offset] == UInt8(ascii: " ") {
@@ -168,6 +169,32 @@ enum UTF8Text {
                     && (prefix.isEmpty || memcmp(bytes.baseAddress!, prefix.baseAddress!, prefix.count) == 0)
             }
         }
+    }
+
+    /// `body` over the UTF-8 of two strings that are both ASCII, or nil when either is not. In ASCII text a
+    /// character is a byte (CR LF aside, which no check here looks into), so lowercasing, prefixes and equality
+    /// answer on bytes what they answer on characters, without a lowercased copy or a joined string.
+    static func ifASCII<Result>(
+        _ first: String, _ second: String,
+        _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Result
+    ) -> Result? {
+        var first = first
+        var second = second
+        return first.withUTF8 { first in
+            second.withUTF8 { second in
+                let isASCII = !first.contains { $0 >= 0x80 } && !second.contains { $0 >= 0x80 }
+                return isASCII ? body(first, second) : nil
+            }
+        }
+    }
+
+    /// Whether `bytes` are `prefix` and then `rest`, byte for byte.
+    static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix: StaticString, _ rest: UnsafeBufferPointer<UInt8>)
+        -> Bool
+    {
+        let count = prefix.utf8CodeUnitCount
+        return bytes.count == count + rest.count && memcmp(bytes.baseAddress!, prefix.utf8Start, count) == 0
+            && (rest.isEmpty || memcmp(bytes.baseAddress! + count, rest.baseAddress!, rest.count) == 0)
     }
 
     /// Whether the byte `first` is directly followed by `second` somewhere in `string`.

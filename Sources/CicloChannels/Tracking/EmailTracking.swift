@@ -31,6 +31,15 @@ public struct EmailTracking: Sendable {
 
     /// Whether a link's (entity-decoded) target is wrapped: http(s) and not the reporter's own.
     func wraps(_ url: String) -> Bool {
+        let onBytes = UTF8Text.ifASCII(url, baseURL) { url, base in
+            let isHTTP = UTF8Text.hasASCIIPrefixIgnoringCase(url, "http://")
+                || UTF8Text.hasASCIIPrefixIgnoringCase(url, "https://")
+            let isOwn =
+                url.count > base.count && (base.isEmpty || memcmp(url.baseAddress!, base.baseAddress!, base.count) == 0)
+                && url[base.count] == UInt8(ascii: "/")
+            return isHTTP && !isOwn
+        }
+        if let onBytes { return onBytes }
         let lowered = url.lowercased()
         return (lowered.hasPrefix("http://") || lowered.hasPrefix("https://")) && !url.hasPrefix(baseURL + "/")
     }
