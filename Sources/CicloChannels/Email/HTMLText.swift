@@ -44,16 +44,6 @@ enum HTMLText {
 
     /// What follows a link's text: its target, unless it adds nothing (same as the text, an anchor, script).
     static func linkSuffix(href: String, label: String) -> LinkSuffix {
-        let onBytes = UTF8Text.ifASCII(href, label) { href, label -> LinkSuffix in
-            guard !href.isEmpty, href[0] != UInt8(ascii: "#"), !UTF8Text.hasASCIIPrefixIgnoringCase(href, "javascript:")
-            else { return .none }
-            if label.isEmpty { return .bare }
-            let isLabel =
-                UTF8Text.equals(href, "", label) || UTF8Text.equals(href, "mailto:", label)
-                || UTF8Text.equals(href, "tel:", label)
-            return isLabel ? .none : .parenthesised
-        }
-        if let onBytes { return onBytes }
         guard !href.isEmpty, !href.hasPrefix("#"), !href.lowercased().hasPrefix("javascript:") else { return .none }
         if label.isEmpty { return .bare }
         return label != href && "mailto:" + label != href && "tel:" + label != href ? .parenthesised : .none

@@ -172,8 +172,8 @@ enum UTF8Text {
     }
 
     /// `body` over the UTF-8 of two strings that are both ASCII, or nil when either is not. In ASCII text a
-    /// character is a byte (CR LF aside, which no check here looks into), so lowercasing, prefixes and equality
-    /// answer on bytes what they answer on characters, without a lowercased copy or a joined string.
+    /// character is a byte (CR LF aside, which no check here looks into), so lowercasing and prefixes answer on
+    /// bytes what they answer on characters, without a lowercased copy or a joined string.
     static func ifASCII<Result>(
         _ first: String, _ second: String,
         _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Result
@@ -186,15 +186,6 @@ enum UTF8Text {
                 return isASCII ? body(first, second) : nil
             }
         }
-    }
-
-    /// Whether `bytes` are `prefix` and then `rest`, byte for byte.
-    static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix: StaticString, _ rest: UnsafeBufferPointer<UInt8>)
-        -> Bool
-    {
-        let count = prefix.utf8CodeUnitCount
-        return bytes.count == count + rest.count && memcmp(bytes.baseAddress!, prefix.utf8Start, count) == 0
-            && (rest.isEmpty || memcmp(bytes.baseAddress! + count, rest.baseAddress!, rest.count) == 0)
     }
 
     /// Whether the byte `first` is directly followed by `second` somewhere in `string`.
