@@ -48,13 +48,15 @@ struct EmailTrackingTests {
     }
 }
 
-/// `EmailTracking.wraps`, which answers on bytes for ASCII text, against the string expression it stands in for,
-/// over pieces that sit on every edge: case, CR LF, prefixes of the base URL, and non-ASCII, which takes the string
-/// path.
+/// The link checks that answer on bytes for ASCII text (`EmailTracking.wraps`, and `HTMLText.linkSuffix` for an
+/// ASCII target) against the string expressions they stand in for, over pieces that sit on every edge: case, CR LF,
+/// prefixes of the base URL, the schemes a label is compared with, a label canonically equal to an ASCII target
+/// (the Kelvin sign is "K"), and non-ASCII, which takes the string path.
 @Suite struct LinkCheckBytesTests {
     static let pieces = [
-        "", "http://", "HTTPS://", "https://t.example", "https://t.example/", "/", "mailto:", "#", "a", "x.example",
-        "\r\n", "\r", "\n", "é", "e\u{301}", "/\u{301}",
+        "", "http://", "HTTPS://", "https://t.example", "https://t.example/", "/", "mailto:", "tel:", "#",
+        "javascript:", "JavaScript:", "K", "\u{212A}", "a", "x.example", "\r\n", "\r", "\n", "é", "e\u{301}",
+        "/\u{301}", "#\u{301}", ":\u{301}",
     ]
 
     static func text(_ random: inout SplitMix64) -> String {
@@ -63,14 +65,19 @@ struct EmailTrackingTests {
 
     @Test func byteAnswersAreTheStringOnes() {
         var random = SplitMix64(seed: 21)
-        for _ in 0..<5_000 {
+        for _ in 0..<10_000 {
             let url = Self.text(&random)
-            let base = Self.text(&random)
+            let other = Self.text(&random)
             let lowered = url.lowercased()
-            let wraps = (lowered.hasPrefix("http://") || lowered.hasPrefix("https://")) && !url.hasPrefix(base + "/")
-            #expect(
-                EmailTracking(baseURL: base, secret: "s").wraps(url) == wraps,
-                "\(url.debugDescription) \(base.debugDescription)")
+            let shown = "\(url.debugDescription) \(other.debugDescription)"
+            let wraps = (lowered.hasPrefix("http://") || lowered.hasPrefix("https://")) && !url.hasPrefix(other + "/")
+            #expect(EmailTracking(baseURL: other, secret: "s").wraps(url) == wraps, "\(shown)")
+            var suffix = HTMLText.LinkSuffix.none
+            if !url.isEmpty && !url.hasPrefix("#") && !lowered.hasPrefix("javascript:") {
+                let isLabel = other == url || "mailto:" + other == url || "tel:" + other == url
+                suffix = other.isEmpty ? .bare : isLabel ? .none : .parenthesised
+            }
+            #expect(HTMLText.linkSuffix(href: url, label: other) == suffix, "\(shown)")
         }
     }
 }
