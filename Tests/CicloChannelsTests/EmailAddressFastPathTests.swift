@@ -20,6 +20,7 @@ import Testing
         guard let fast = EmailAddress.plainParts(address) else { return }
         // Whatever the fast path accepts, the parser accepts with the same parts.
         #expect(full?.local == fast.local && full?.domain == fast.domain, "\(address)")
+        #expect(full.map { $0.local + "@" + $0.domain } == fast.address, "\(address)")
     }
 
     @Test func theUsualAddressesTakeTheFastPath() {

@@ -1,3 +1,4 @@
+import CicloTestSupport
 import Testing
 
 @testable import CicloChannels
@@ -44,5 +45,39 @@ struct EmailTrackingTests {
         #expect(withBody.hasSuffix("</BODY></html>"))
         #expect(tracking.apply(html: "<p>x</p>", key: "k", customer: 1).hasSuffix("\">"))
         #expect(tracking.apply(html: "", key: "k", customer: 1) == "")
+    }
+}
+
+/// The link checks that answer on bytes for ASCII text (`EmailTracking.wraps`, and `HTMLText.linkSuffix` for an
+/// ASCII target) against the string expressions they stand in for, over pieces that sit on every edge: case, CR LF,
+/// prefixes of the base URL, the schemes a label is compared with, a label canonically equal to an ASCII target
+/// (the Kelvin sign is "K"), and non-ASCII, which takes the string path.
+@Suite struct LinkCheckBytesTests {
+    static let pieces = [
+        "", "http://", "HTTPS://", "https://t.example", "https://t.example/", "/", "mailto:", "tel:", "#",
+        "javascript:", "JavaScript:", "K", "\u{212A}", "a", "x.example", "\r\n", "\r", "\n", "é", "e\u{301}",
+        "/\u{301}", "#\u{301}", ":\u{301}",
+    ]
+
+    static func text(_ random: inout SplitMix64) -> String {
+        (0..<Int(random.next() % 4)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()
+    }
+
+    @Test func byteAnswersAreTheStringOnes() {
+        var random = SplitMix64(seed: 21)
+        for _ in 0..<10_000 {
+            let url = Self.text(&random)
+            let other = Self.text(&random)
+            let lowered = url.lowercased()
+            let shown = "\(url.debugDescription) \(other.debugDescription)"
+            let wraps = (lowered.hasPrefix("http://") || lowered.hasPrefix("https://")) && !url.hasPrefix(other + "/")
+            #expect(EmailTracking(baseURL: other, secret: "s").wraps(url) == wraps, "\(shown)")
+            var suffix = HTMLText.LinkSuffix.none
+            if !url.isEmpty && !url.hasPrefix("#") && !lowered.hasPrefix("javascript:") {
+                let isLabel = other == url || "mailto:" + other == url || "tel:" + other == url
+                suffix = other.isEmpty ? .bare : isLabel ? .none : .parenthesised
+            }
+            #expect(HTMLText.linkSuffix(href: url, label: other) == suffix, "\(shown)")
+        }
     }
 }

@@ -30,7 +30,7 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         let trimmed = Blank.trimmed(string, .whitespaces)
         // In ASCII each character is one byte, so byte searches find what the character searches find, cheaply.
         let open =
-            trimmed.utf8.allSatisfy({ $0 < 0x80 })
+            !UTF8Text.contains(trimmed, where: { $0 >= 0x80 })
             ? (trimmed.utf8.last == UInt8(ascii: ">") ? trimmed.utf8.lastIndex(of: UInt8(ascii: "<")) : nil)
             : (trimmed.hasSuffix(">") ? trimmed.lastIndex(of: "<") : nil)
         guard let open else {
@@ -47,11 +47,12 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Validates a bare address and keeps `displayName` (white space collapsed; empty means none).
     public init(address: String, displayName: String? = nil) throws(EmailError) {
-        let local: String, domain: String
+        let local: String, domain: String, joined: String
         if let plain = Self.plainParts(address) {
-            (local, domain) = plain
+            (local, domain, joined) = plain
         } else {
             (local, domain) = try Self.parse(address)
+            joined = local + "@" + domain
         }
         if let displayName {
             try Self.rejectControls(displayName, field: "display name")
@@ -63,27 +64,44 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         self.displayName = name?.isEmpty == false ? name : nil
         self.localPart = local
         self.domain = domain
-        self.address = local + "@" + domain
+        self.address = joined
     }
 
     /// The usual address, `local@host.example` in plain ASCII, checked in one pass over its bytes: the local part
-    /// and domain `parse` would give, or nil for anything else, which `parse` then reads (and may refuse). It
+    /// and domain `parse` would give and the address they make, or nil for anything else, which `parse` then reads (and may refuse). It
     /// accepts only what `parse` accepts: no white space or controls to trim or refuse, one "@", a dot-atom local
     /// part of 1 to 64 characters without a dot at either end or two in a row, a plain host name of two labels or
     /// more (which IDNA only lowercases), and 254 characters at most.
-    static func plainParts(_ address: String) -> (local: String, domain: String)? {
-        let utf8 = address.utf8
-        guard utf8.count <= 254, let at = utf8.firstIndex(of: UInt8(ascii: "@")) else { return nil }
-        let localBytes = utf8[..<at], domainBytes = utf8[utf8.index(after: at)...]
-        guard (1...64).contains(localBytes.count), localBytes.first != UInt8(ascii: "."),
-            localBytes.last != UInt8(ascii: "."), HostName.isPlain(domainBytes, minimumLabels: 2)
-        else { return nil }
-        var previous: UInt8 = 0
-        for byte in localBytes {
-            guard byte < 0x80, dotAtom[Int(byte)], !(byte == UInt8(ascii: ".") && previous == byte) else { return nil }
-            previous = byte
+    static func plainParts(_ address: String) -> (local: String, domain: String, address: String)? {
+        var utf8 = address
+        let parts: (local: String, domain: String, lowered: Bool)? = utf8.withUTF8 { bytes in
+            guard bytes.count <= 254, let at = UTF8Text.firstIndex(of: UInt8(ascii: "@"), in: bytes, from: 0) else {
+                return nil
+            }
+            let localBytes = bytes[..<at]
+            let domainBytes = bytes[(at + 1)...]
+            guard (1...64).contains(localBytes.count), localBytes.first != UInt8(ascii: "."),
+                localBytes.last != UInt8(ascii: "."), HostName.isPlain(domainBytes, minimumLabels: 2)
+            else { return nil }
+            var previous: UInt8 = 0
+            for byte in localBytes {
+                guard byte < 0x80, dotAtom[Int(byte)], !(byte == UInt8(ascii: ".") && previous == byte) else {
+                    return nil
+                }
+                previous = byte
+            }
+            // ASCII throughout: the parts are their bytes, the domain lowercased as IDNA would.
+            let isUpper = { (byte: UInt8) in byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") }
+            let lowered = domainBytes.contains(where: isUpper)
+            let domain = String(unsafeUninitializedCapacity: domainBytes.count) { out in
+                for (offset, byte) in domainBytes.enumerated() { out[offset] = isUpper(byte) ? byte + 32 : byte }
+                return domainBytes.count
+            }
+            return (String(decoding: UnsafeBufferPointer(rebasing: localBytes), as: UTF8.self), domain, lowered)
         }
-        return (String(address[..<at]), String(address[address.index(after: at)...]).lowercased())
+        guard let parts else { return nil }
+        // The address is the one given unless lowercasing changed it.
+        return (parts.local, parts.domain, parts.lowered ? parts.local + "@" + parts.domain : address)
     }
 
     /// Reads and checks any other address, naming what is wrong with it.
@@ -175,7 +193,7 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// CR and LF are checked on the raw input, before trimming, so that no line break can reach a header.
     static func rejectLineBreaks(_ value: String, field: String) throws(EmailError) {
-        if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) {
+        if UTF8Text.contains(value, where: { $0 == 0x0D || $0 == 0x0A }) {
             throw EmailError(
                 .headerInjection, field: field, reason: "it contains a line break (CR or LF)", value: value)
         }

@@ -18,9 +18,9 @@ enum EncodedWord {
 
     /// Q while at most half the bytes need escaping (accented Latin text, which stays readable in the raw header,
     /// at a few characters' cost), B otherwise (emoji, Greek, Japanese), where Q would be up to three times longer.
-    static func scheme(for text: String) -> Scheme {
-        let escaped = text.utf8.reduce(0) { $0 + (qLength(of: $1) == 1 ? 0 : 1) }
-        return escaped * 2 <= text.utf8.count ? .q : .b
+    static func scheme(for bytes: [UInt8]) -> Scheme {
+        let escaped = bytes.reduce(0) { $0 + (qLength(of: $1) == 1 ? 0 : 1) }
+        return escaped * 2 <= bytes.count ? .q : .b
     }
 
     /// Bytes left as they are in Q: the set RFC 2047 section 5(3) allows in a phrase, which is safe in every header.
@@ -75,9 +75,19 @@ enum EncodedWord {
         private var position = 0
 
         init(_ text: String) {
-            scheme = EncodedWord.scheme(for: text)
-            bytes = Array(text.utf8)
+            self.init(utf8: Array(text.utf8))
+        }
+
+        /// The encoder for the text of these bytes (valid UTF-8, from a string).
+        init(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) {
+            self.init(utf8: Array(bytes))
+        }
+
+        private init(utf8 bytes: [UInt8]) {
+            scheme = EncodedWord.scheme(for: bytes)
+            self.bytes = bytes
             var units: [Range<Int>] = []
+            units.reserveCapacity(bytes.count)
             var start = 0
             if bytes.allSatisfy({ $0 < 0xCC && $0 != 0x0D }) {
                 // Below U+0300 (lead bytes under CC) no character joins its neighbour in a cluster but CR LF, so
@@ -88,7 +98,7 @@ enum EncodedWord {
                     start = end
                 }
             } else {
-                for character in text {
+                for character in String(decoding: bytes, as: UTF8.self) {
                     let end = start + character.utf8.count
                     units.append(start..<end)
                     start = end

@@ -44,9 +44,29 @@ enum HTMLText {
 
     /// What follows a link's text: its target, unless it adds nothing (same as the text, an anchor, script).
     static func linkSuffix(href: String, label: String) -> LinkSuffix {
-        guard !href.isEmpty, !href.hasPrefix("#"), !href.lowercased().hasPrefix("javascript:") else { return .none }
+        // An ASCII target (the usual one) is read as bytes: its first character and lowercased prefix are its
+        // bytes', and it can equal "mailto:" or "tel:" and a label only if it starts with them (canonical
+        // equivalence leaves ASCII as it is, and nothing reorders across the colon).
+        var target = href
+        let ascii: (skip: Bool, mailto: Bool, tel: Bool)? = target.withUTF8 { bytes in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+            let skip =
+                bytes.isEmpty || bytes[0] == UInt8(ascii: "#")
+                || UTF8Text.hasASCIIPrefixIgnoringCase(bytes, "javascript:")
+            return (skip, bytes.starts(with: "mailto:".utf8), bytes.starts(with: "tel:".utf8))
+        }
+        guard let ascii else {
+            guard !href.isEmpty, !href.hasPrefix("#"), !href.lowercased().hasPrefix("javascript:") else {
+                return .none
+            }
+            if label.isEmpty { return .bare }
+            return label != href && "mailto:" + label != href && "tel:" + label != href ? .parenthesised : .none
+        }
+        if ascii.skip { return .none }
         if label.isEmpty { return .bare }
-        return label != href && "mailto:" + label != href && "tel:" + label != href ? .parenthesised : .none
+        let isLabel =
+            label == href || (ascii.mailto && "mailto:" + label == href) || (ascii.tel && "tel:" + label == href)
+        return isLabel ? .none : .parenthesised
     }
 }
 

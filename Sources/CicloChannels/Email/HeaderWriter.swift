@@ -18,9 +18,17 @@ struct HeaderWriter {
     init(name: String) {
         text = []
         text.reserveCapacity(128)
+        lineLength = 0
+        restart(name: name)
+    }
+
+    /// Starts another field in the same storage: a message's headers need one writer, not one allocation each.
+    mutating func restart(name: String) {
+        text.removeAll(keepingCapacity: true)
         UTF8Text.append(name, to: &text)
         text.append(UInt8(ascii: ":"))
         lineLength = text.count
+        wordsOnLine = 0
     }
 
     /// The field with its final CRLF.
@@ -35,12 +43,18 @@ struct HeaderWriter {
 
     /// Appends `word` after a space, first folding the line if the word would take it past 78 characters.
     mutating func word(_ word: String, foldable: Bool = true) {
-        let needed = 1 + word.utf8.count
+        var word = word
+        word.withUTF8 { self.word($0[...], foldable: foldable) }
+    }
+
+    /// Appends `spaces` spaces and `word`'s bytes after a space, as `word(_:foldable:)` does for their text.
+    mutating func word(_ word: Slice<UnsafeBufferPointer<UInt8>>, spaces: Int = 0, foldable: Bool = true) {
+        let needed = 1 + spaces + word.count
         if foldable && wordsOnLine > 0 && lineLength + needed > Self.preferredLineLength {
             fold()
         }
-        text.append(UInt8(ascii: " "))
-        UTF8Text.append(word, to: &text)
+        text.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 1 + spaces))
+        text.append(contentsOf: UnsafeBufferPointer(rebasing: word))
         lineLength += needed
         wordsOnLine += 1
     }
@@ -59,7 +73,11 @@ struct HeaderWriter {
 
     /// Appends `value` as encoded-words, each sized to fit the current line.
     mutating func encoded(_ value: String) {
-        var encoder = EncodedWord.Encoder(value)
+        encoded(EncodedWord.Encoder(value))
+    }
+
+    private mutating func encoded(_ encoder: EncodedWord.Encoder) {
+        var encoder = encoder
         while !encoder.isFinished {
             var room = Self.preferredLineLength - lineLength - 1
             // Fold rather than cut the text for a short tail of a line, or cut a character cluster (an emoji with
@@ -147,33 +165,34 @@ struct HeaderWriter {
     }
 
     /// Writes `value` word by word: tokens that `isPlain` accepts as they are, runs of the others as encoded-words.
-    /// Tokens are byte ranges of the value, so that only the words written become strings.
+    /// Tokens are byte ranges of the value, written from its bytes: no word becomes a string of its own.
     private mutating func mixed(_ value: String, isPlain: (ArraySlice<UInt8>) -> Bool) {
         let bytes = Array(value.utf8)
         let tokens = UTF8Text.spaceSeparatedRanges(value, bytes: bytes)
         let encode = Self.classify(tokens, of: bytes, isPlain: isPlain)
-        func text(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
-        var index = 0
-        // Extra spaces (empty tokens) go in front of the next plain word, so that a fold never leaves them at the
-        // end of a line or alone on one.
-        var spaces = ""
-        while index < tokens.count {
-            if encode[index] {
-                var end = index
-                while end + 1 < tokens.count && encode[end + 1] { end += 1 }
-                // The run with the single spaces between its tokens: the value's own bytes.
-                encoded(text(tokens[index].lowerBound..<tokens[end].upperBound))
-                index = end + 1
-            } else if tokens[index].isEmpty {
-                spaces += " "
-                index += 1
-            } else {
-                word(spaces + text(tokens[index]))
-                spaces = ""
-                index += 1
+        bytes.withUnsafeBufferPointer { bytes in
+            var index = 0
+            // Extra spaces (empty tokens) go in front of the next plain word, so that a fold never leaves them at
+            // the end of a line or alone on one.
+            var spaces = 0
+            while index < tokens.count {
+                if encode[index] {
+                    var end = index
+                    while end + 1 < tokens.count && encode[end + 1] { end += 1 }
+                    // The run with the single spaces between its tokens: the value's own bytes.
+                    encoded(EncodedWord.Encoder(bytes[tokens[index].lowerBound..<tokens[end].upperBound]))
+                    index = end + 1
+                } else if tokens[index].isEmpty {
+                    spaces += 1
+                    index += 1
+                } else {
+                    word(bytes[tokens[index]], spaces: spaces)
+                    spaces = 0
+                    index += 1
+                }
             }
+            if spaces > 0 { word(bytes[0..<0], spaces: spaces - 1, foldable: false) }
         }
-        if !spaces.isEmpty { word(String(spaces.dropLast()), foldable: false) }
     }
 
     /// Which tokens are sent encoded: those `isPlain` refuses, those that look like the start of an encoded-word,

@@ -1,6 +1,10 @@
 /// Quoted-printable (RFC 2045 6.7) with soft line breaks so that encoded lines stay at 76 characters; a long line of
 /// the text comes back whole when decoded. Each line of the text (a final line end gives a final empty line) becomes
 /// one or more encoded lines, each followed by CRLF.
+///
+/// Besides what RFC 2045 requires (non-ASCII, "=", and a space or tab at the end of a line, which relays may strip),
+/// a "." or "From " at the start of an encoded line is quoted, because some gateways still treat them specially
+/// (SMTP end of data, mbox separators).
 enum QuotedPrintable {
     /// How the lines of the text to encode end.
     enum LineEnd {
@@ -21,13 +25,13 @@ enum QuotedPrintable {
     }
 
     /// Writes through a pointer into room reserved for the worst case: a byte becomes at most 3 characters, a soft
-    /// break (3 characters) comes at most once per 24 bytes, and each line (at most one per byte, plus one) gains at
-    /// most a CRLF and a soft break.
+    /// break (3 characters) comes at most once per 24 bytes, each line (at most one per byte, plus one) gains at
+    /// most a CRLF and a soft break, and a run of plain bytes is stored 16 at a time, up to 15 past its end.
     static func encode(_ bytes: UnsafeBufferPointer<UInt8>, lineEnd: LineEnd) -> Result {
-        let bound = 3 * bytes.count + bytes.count / 8 + 5 * (bytes.count + 1) + 16
+        let bound = 3 * bytes.count + bytes.count / 8 + 5 * (bytes.count + 1) + 32
         var writer: Writer?
         let encoded = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
-            var lineWriter = Writer(output: buffer.baseAddress!)
+            var lineWriter = Writer(bytes: bytes, next: buffer.baseAddress!)
             // Line ends are found with memchr: a LF, or a CR followed by a LF.
             let separator = lineEnd == .crlf ? 2 : 1
             let first: UInt8 = lineEnd == .crlf ? 0x0D : 0x0A
@@ -38,158 +42,178 @@ enum QuotedPrintable {
                     index = end + 1
                     continue
                 }
-                lineWriter.line(bytes, lineStart..<end)
+                lineWriter.line(lineStart, end)
                 lineStart = end + separator
                 index = lineStart
             }
-            lineWriter.line(bytes, lineStart..<bytes.count)
-            count = lineWriter.count
-            precondition(count <= bound, "quoted-printable bound exceeded")
+            lineWriter.line(lineStart, bytes.count)
+            count = buffer.baseAddress!.distance(to: lineWriter.next)
+            precondition(count <= bound - 16, "quoted-printable bound exceeded")
             writer = lineWriter
         }
         return Result(encoded: encoded, quoted: writer!.quoted, lines: writer!.lines, sawReturn: writer!.sawReturn)
     }
 
-    /// Writes quoted-printable lines through a pointer; see `encode` for the room it needs.
+    /// Writes quoted-printable lines of `bytes` through a pointer; see `encode` for the room it needs.
+    ///
+    /// Most bytes stand for themselves, and between the start of an encoded line and the text line's last byte
+    /// nothing depends on their place: such runs are found and copied 16 bytes at a time. Only the bytes that end a
+    /// run (one to quote, the first of an encoded line, a text line's last, one that meets the soft break) go
+    /// through the rules one by one. The line being written is kept in local pointers: as stored properties, the
+    /// compiler reloaded them after every byte written.
     private struct Writer {
-        let output: UnsafeMutablePointer<UInt8>
-        var count = 0
+        let bytes: UnsafeBufferPointer<UInt8>
+        /// Where the next character goes.
+        var next: UnsafeMutablePointer<UInt8>
         var quoted = 0
         var lines = 0
         var sawReturn = false
 
-        init(output: UnsafeMutablePointer<UInt8>) { self.output = output }
-
-        @inline(__always)
-        private mutating func put(_ byte: UInt8) {
-            output[count] = byte
-            count += 1
-        }
-
-        mutating func line(_ bytes: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) {
-            lines += 1
-            var length = 0  // of the encoded line being written
-            var index = line.lowerBound
-            while index < line.upperBound {
-                // Past the start of an encoded line, bytes that stand for themselves are copied in a tight loop, as
-                // far as the line has room (75, keeping one for a soft break's "="), stopping before the text line's
-                // last byte, whose rules differ. None of them needs quoting by `choose`'s measure either.
+        /// Encodes the text line `bytes[start..<end]` (without its line end).
+        mutating func line(_ start: Int, _ end: Int) {
+            lines &+= 1
+            var out = next
+            var encodedLine = out  // where the encoded line being written starts
+            var index = start
+            while index < end {
+                var length = encodedLine.distance(to: out)
                 if length > 0 {
-                    let limit = min(line.upperBound - 1, index + 75 - length)
-                    var end = index
-                    let base = bytes.baseAddress!
-                    while end + 8 <= limit
-                        && Self.allLiteralInside(UnsafeRawPointer(base + end).loadUnaligned(as: UInt64.self))
-                    {
-                        end += 8
-                    }
-                    while end < limit && Self.isLiteralInside(bytes[end]) { end += 1 }
-                    if end > index {
-                        (output + count).initialize(from: bytes.baseAddress! + index, count: end - index)
-                        count += end - index
-                        length += end - index
-                        index = end
-                    }
+                    // The run: as far as the line has room (75, keeping one for a soft break's "="), stopping
+                    // before the text line's last byte, whose rules differ. None of it needs quoting by
+                    // `choose`'s measure either.
+                    let runEnd = Self.plainRun(bytes, from: index, to: min(end &- 1, index &+ 75 &- length), into: out)
+                    out += runEnd &- index
+                    length &+= runEnd &- index
+                    index = runEnd
                 }
                 let byte = bytes[index]
                 if byte >= 0x80 && length <= 72 {
-                    // Non-ASCII (accented letters) is quoted wherever it stands; with room left for "=XX" and a soft
-                    // break, none of the rules below can apply.
-                    quoted &+= 1
-                    put(UInt8(ascii: "="))
-                    put(Self.hexDigit(byte >> 4))
-                    put(Self.hexDigit(byte & 0x0F))
-                    length += 3
-                    index += 1
+                    // Non-ASCII (accented letters, each two bytes or more) is quoted wherever it stands; with room
+                    // left for "=XX" and a soft break, none of the rules below can apply.
+                    repeat {
+                        Self.putQuoted(bytes[index], at: &out)
+                        quoted &+= 1
+                        length &+= 3
+                        index &+= 1
+                    } while index < end && bytes[index] >= 0x80 && length <= 72
                     continue
                 }
                 quoted &+= BodyEncoding.needsQuoting(byte) ? 1 : 0
                 sawReturn = sawReturn || byte == 0x0D
-                let isLast = index == line.upperBound - 1
-                var isQuoted = Self.isQuoted(bytes, index, line, atLineStart: length == 0, isLast: isLast)
+                let isLast = index == end &- 1
+                var isQuoted = isQuoted(index, atLineStart: length == 0, isLast: isLast)
                 // An encoded line holds 76 characters; all but the last piece need room for the soft break's "=".
                 if length + (isQuoted ? 3 : 1) > (isLast ? 76 : 75) {
-                    put(UInt8(ascii: "="))
-                    put(0x0D)
-                    put(0x0A)
-                    length = 0
-                    isQuoted = Self.isQuoted(bytes, index, line, atLineStart: true, isLast: isLast)
+                    out[0] = UInt8(ascii: "=")
+                    out[1] = 0x0D
+                    out[2] = 0x0A
+                    out += 3
+                    encodedLine = out
+                    isQuoted = self.isQuoted(index, atLineStart: true, isLast: isLast)
                 }
                 if isQuoted {
-                    put(UInt8(ascii: "="))
-                    put(Self.hexDigit(byte >> 4))
-                    put(Self.hexDigit(byte & 0x0F))
-                    length += 3
+                    Self.putQuoted(byte, at: &out)
                 } else {
-                    put(byte)
-                    length += 1
+                    out.pointee = byte
+                    out += 1
                 }
-                index += 1
+                index &+= 1
             }
-            put(0x0D)
-            put(0x0A)
+            out[0] = 0x0D
+            out[1] = 0x0A
+            next = out + 2
         }
 
+        private static let hexDigits: StaticString = "0123456789ABCDEF"
+
         @inline(__always)
-        fileprivate static func hexDigit(_ value: UInt8) -> UInt8 {
-            value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "A") + value - 10
+        private static func putQuoted(_ byte: UInt8, at out: inout UnsafeMutablePointer<UInt8>) {
+            out[0] = UInt8(ascii: "=")
+            out[1] = hexDigits.utf8Start[Int(byte >> 4)]
+            out[2] = hexDigits.utf8Start[Int(byte & 0x0F)]
+            out += 3
+        }
+
+        /// Copies the bytes of `bytes` from `start` that stand for themselves inside a line to `out`, at most up to
+        /// `limit`, and returns where they stop. Each 16 bytes are stored whole and tested at once, as two words
+        /// (`notPlain`); what is stored past the run is written over.
+        @inline(__always)
+        private static func plainRun(
+            _ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to limit: Int, into out: UnsafeMutablePointer<UInt8>
+        ) -> Int {
+            guard start < limit else { return start }
+            let source = UnsafeRawPointer(bytes.baseAddress!)
+            let destination = UnsafeMutableRawPointer(out) - start
+            var index = start
+            while index < limit {
+                guard index &+ 16 <= bytes.count else {
+                    guard isLiteralInside(bytes[index]) else { break }
+                    destination.storeBytes(of: bytes[index], toByteOffset: index, as: UInt8.self)
+                    index &+= 1
+                    continue
+                }
+                let low = source.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                let high = source.loadUnaligned(fromByteOffset: index &+ 8, as: UInt64.self)
+                destination.storeBytes(of: low, toByteOffset: index, as: UInt64.self)
+                destination.storeBytes(of: high, toByteOffset: index &+ 8, as: UInt64.self)
+                let lowMask = notPlain(low)
+                let highMask = notPlain(high)
+                guard lowMask | highMask != 0 else {
+                    index &+= 16
+                    continue
+                }
+                // The first byte that is not plain: the lowest flagged byte of the first word that has one.
+                index &+= lowMask != 0 ? lowMask.trailingZeroBitCount >> 3 : 8 &+ highMask.trailingZeroBitCount >> 3
+                break
+            }
+            return min(index, limit)
         }
 
         /// Bytes that stand for themselves anywhere on a line except at its start (RFC 2045 6.7 rule 2).
         @inline(__always)
-        fileprivate static func isLiteral(_ byte: UInt8) -> Bool {
+        private static func isLiteral(_ byte: UInt8) -> Bool {
             byte >= 0x21 && byte <= 0x7E && byte != UInt8(ascii: "=")
-        }
-
-        /// Whether all eight bytes of `word` are printable ASCII or spaces, and none is "=": each then stands for
-        /// itself inside a line, and eight are tested at once (SWAR: a byte's high bit in each mask says "below
-        /// 0x20", "0x80 or above", "0x7F" or "=", and the tests are exact for "is there any such byte").
-        @inline(__always)
-        private static func allLiteralInside(_ word: UInt64) -> Bool {
-            let ones: UInt64 = 0x0101_0101_0101_0101
-            let highs: UInt64 = 0x8080_8080_8080_8080
-            func hasZero(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highs }
-            let below20 = (word &- ones &* 0x20) & ~word & highs
-            let bad = below20 | (word & highs) | hasZero(word ^ (ones &* 0x7F)) | hasZero(word ^ (ones &* 0x3D))
-            return bad == 0
         }
 
         /// Bytes that stand for themselves anywhere but at the start or the end of a line: the literal ones, and the
         /// space and tab, which must be quoted only at the end (rule 3).
         @inline(__always)
-        fileprivate static func isLiteralInside(_ byte: UInt8) -> Bool {
+        private static func isLiteralInside(_ byte: UInt8) -> Bool {
             isLiteral(byte) || byte == 0x20 || byte == 0x09
         }
 
-        /// Whether one byte goes on the wire as "=XX". Besides what RFC 2045 requires (non-ASCII, "=", and a space
-        /// or tab at the end of a line, which relays may strip), a "." or "From " at the start of a line is quoted,
-        /// because some gateways still treat them specially (SMTP end of data, mbox separators).
+        /// The high bit of each of the eight bytes `loaded` holds (in memory order, from the lowest bit up) that is
+        /// not printable ASCII or a space, or is "=" (a tab counts here; it goes through the rules, which leave it
+        /// as it is inside a line). SWAR, each byte on its own: its low seven bits plus 0x60 reach the high bit when
+        /// they are 0x20 or more, plus 0x01 when they are 0x7F, and XOR "=" leaves them zero for "=" alone; no sum
+        /// carries into the next byte.
         @inline(__always)
-        private static func isQuoted(
-            _ bytes: UnsafeBufferPointer<UInt8>, _ index: Int, _ line: Range<Int>, atLineStart: Bool, isLast: Bool
-        ) -> Bool {
+        private static func notPlain(_ loaded: UInt64) -> UInt64 {
+            let word = UInt64(littleEndian: loaded)
+            let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+            let low = word & lows
+            let atLeast20 = low &+ 0x6060_6060_6060_6060
+            let is7F = low &+ 0x0101_0101_0101_0101
+            let notEquals = ((word ^ 0x3D3D_3D3D_3D3D_3D3D) & lows) &+ lows
+            return (word | is7F | ~(atLeast20 & notEquals)) & 0x8080_8080_8080_8080
+        }
+
+        /// Whether one byte goes on the wire as "=XX" where it stands. A text line's end is a LF or a CR LF, so
+        /// "rom " after an "F" never crosses one: looking 5 bytes ahead within the whole text is enough.
+        @inline(__always)
+        private func isQuoted(_ index: Int, atLineStart: Bool, isLast: Bool) -> Bool {
             let byte = bytes[index]
             if atLineStart {
                 if byte == UInt8(ascii: ".") { return true }
-                if byte == UInt8(ascii: "F") && index + 5 <= line.upperBound && bytes[index + 1] == UInt8(ascii: "r")
+                if byte == UInt8(ascii: "F") && index + 5 <= bytes.count && bytes[index + 1] == UInt8(ascii: "r")
                     && bytes[index + 2] == UInt8(ascii: "o") && bytes[index + 3] == UInt8(ascii: "m")
                     && bytes[index + 4] == UInt8(ascii: " ")
                 {
                     return true
                 }
             }
-            if isLiteral(byte) { return false }
+            if Self.isLiteral(byte) { return false }
             return !((byte == 0x20 || byte == 0x09) && !isLast)
         }
     }
-}
-
-extension QuotedPrintable {
-    // The byte rules, for `SplicingEncoder`, which must decide exactly as `Writer` does.
-    @inline(__always)
-    static func hexDigit(_ value: UInt8) -> UInt8 { Writer.hexDigit(value) }
-    @inline(__always)
-    static func isLiteral(_ byte: UInt8) -> Bool { Writer.isLiteral(byte) }
-    @inline(__always)
-    static func isLiteralInside(_ byte: UInt8) -> Bool { Writer.isLiteralInside(byte) }
 }

@@ -69,7 +69,7 @@ extension EmailRenderer {
         var trackedWhole: String?
         if let tracking {
             // A base URL holding "<" could add a "</body>" before the pixel's place: left to `apply`.
-            if let tracked = parts.trackedHTML, !tracking.baseURL.utf8.contains(UInt8(ascii: "<")),
+            if let tracked = parts.trackedHTML, !UTF8Text.contains(tracking.baseURL, UInt8(ascii: "<")),
                 let filled = tracked.slots(tracking, key: idempotencyKey, customer: customer, escaped: escaped)
             {
                 htmlBody = tracked.body
@@ -86,27 +86,25 @@ extension EmailRenderer {
         // The text: the template's own or derived once, spliced; else derived from the HTML as rendered (before
         // tracking, as `MessageTemplate.render` derives it). A blank text is derived again from the HTML by
         // `render(_:)`: left to it.
-        var derivedBytes: [UInt8]?
-        var textValues: SplicedBody.Text?
+        let textBytes: [UInt8]
         if let text = parts.text, !parts.isTextDerived || template.derivedTextApplies(values) {
-            textValues = text.text(spliceValues)
-            guard Self.isVisible(textValues!.bytes) else { return nil }
+            textBytes = text.text(spliceValues)
         } else {
-            let bytes = HTMLText.plainTextBytes(fromHTML: parts.htmlTemplate.render(values))
-            guard Self.isVisible(bytes) else { return nil }
-            derivedBytes = bytes
+            textBytes = HTMLText.plainTextBytes(fromHTML: parts.htmlTemplate.render(values))
         }
+        guard Self.isVisible(textBytes) else { return nil }
 
-        let messageID = Self.shortDigest(idempotencyKey) + "@" + prepared.domain
-        let boundary = "=_ciclo_" + Self.shortDigest("boundary\u{0}" + idempotencyKey)
+        let (localPart, boundary) = Self.identifiers(idempotencyKey)
+        let messageID = localPart + "@" + prepared.domain
         var out: [UInt8] = []
-        out.reserveCapacity(2048 + 3 * (textValues?.bytes.count ?? derivedBytes?.count ?? 0) + 4096)
+        out.reserveCapacity(2048 + 3 * textBytes.count + 4096)
         out.append(contentsOf: Self.dateName)
         Self.appendDate(date, to: &out)
         out.append(contentsOf: Self.crlf)
         out.append(contentsOf: prepared.addressHeaders)
+        var writer = HeaderWriter(name: "")
         func add(_ name: String, _ build: (inout HeaderWriter) -> Void) {
-            var writer = HeaderWriter(name: name)
+            writer.restart(name: name)
             build(&writer)
             writer.write(to: &out)
         }
@@ -131,18 +129,12 @@ extension EmailRenderer {
         }
         out.append(contentsOf: Self.crlf)
 
-        if let text = parts.text, let textValues {
-            text.write(textValues, into: &out) { encoding, out in
-                Self.partHeader(encoding, subtype: "plain", boundary: boundary, into: &out)
-            }
-        } else if let derivedBytes {
-            derivedBytes.withUnsafeBufferPointer { Self.part($0, subtype: "plain", boundary: boundary, into: &out) }
-        }
+        textBytes.withUnsafeBufferPointer { Self.part($0, subtype: "plain", boundary: boundary, into: &out) }
         if var trackedWhole {
             trackedWhole.withUTF8 { Self.part($0, subtype: "html", boundary: boundary, into: &out) }
         } else {
-            htmlBody.write(htmlBody.text(spliceValues), into: &out) { encoding, out in
-                Self.partHeader(encoding, subtype: "html", boundary: boundary, into: &out)
+            htmlBody.text(spliceValues).withUnsafeBufferPointer {
+                Self.part($0, subtype: "html", boundary: boundary, into: &out)
             }
         }
         out.append(contentsOf: Self.boundaryDashes)
@@ -161,7 +153,7 @@ extension EmailRenderer {
     private static func uris(_ unsubscribe: ListUnsubscribe?, _ prepared: EmailSender.Prepared) -> [String]? {
         guard let unsubscribe else { return [] }
         guard let mailto = unsubscribe.mailto, let prefix = prepared.mailtoPrefix, let checked = prepared.checkedMailto,
-            mailto.utf8.starts(with: prefix), ListUnsubscribe.isBracketable(mailto)
+            UTF8Text.hasPrefix(mailto, prefix), ListUnsubscribe.isBracketable(mailto)
         else { return try? unsubscribe.uris() }
         var uris: [String] = []
         if unsubscribe.url != nil {

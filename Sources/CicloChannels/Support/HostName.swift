@@ -40,33 +40,39 @@ enum HostName {
     /// would look for an A-label, and an optional path of unreserved characters and slashes: a URL that any
     /// RFC 3986 parser reads with that host.
     static func isPlainHTTPURL(_ url: String) -> Bool {
-        let bytes = Array(url.utf8)
-        let lowered = bytes.prefix(8).map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }
-        let schemeLength: Int
-        if lowered.starts(with: "https://".utf8) {
-            schemeLength = 8
-        } else if lowered.starts(with: "http://".utf8) {
-            schemeLength = 7
-        } else {
-            return false
-        }
-        let rest = bytes[schemeLength...]
-        let hostEnd = rest.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
-        let host = rest[..<hostEnd]
-        guard isPlain(host, minimumLabels: 1) else { return false }
-        // No label may have "--" in its third and fourth places ("xn--"), which IDNA would try to decode.
-        for label in host.split(separator: UInt8(ascii: ".")) where label.count >= 4 {
-            if label[label.startIndex + 2] == UInt8(ascii: "-") && label[label.startIndex + 3] == UInt8(ascii: "-") {
+        var url = url
+        return url.withUTF8 { bytes in
+            let schemeLength: Int
+            if UTF8Text.hasASCIIPrefixIgnoringCase(bytes, "https://") {
+                schemeLength = 8
+            } else if UTF8Text.hasASCIIPrefixIgnoringCase(bytes, "http://") {
+                schemeLength = 7
+            } else {
                 return false
             }
-        }
-        return rest[hostEnd...].allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"), UInt8(ascii: "/"):
-                true
-            default: false
+            let rest = bytes[schemeLength...]
+            let hostEnd = rest.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
+            let host = rest[..<hostEnd]
+            guard isPlain(host, minimumLabels: 1) else { return false }
+            // No label may have "--" in its third and fourth places ("xn--"), which IDNA would try to decode.
+            var labelStart = host.startIndex
+            for index in host.startIndex...host.endIndex
+            where index == host.endIndex || host[index] == UInt8(ascii: ".") {
+                if index - labelStart >= 4 && host[labelStart + 2] == UInt8(ascii: "-")
+                    && host[labelStart + 3] == UInt8(ascii: "-")
+                {
+                    return false
+                }
+                labelStart = index + 1
+            }
+            return rest[hostEnd...].allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                    UInt8(ascii: "~"), UInt8(ascii: "/"):
+                    true
+                default: false
+                }
             }
         }
     }

@@ -48,6 +48,21 @@ enum UTF8Text {
         return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
     }
 
+    /// Whether `string`'s UTF-8 holds `byte`, found with `memchr` on its storage: iterating the UTF-8 view cost
+    /// about 30 instructions a byte.
+    @inline(__always)
+    static func contains(_ string: String, _ byte: UInt8) -> Bool {
+        var string = string
+        return string.withUTF8 { firstIndex(of: byte, in: $0, from: 0) != nil }
+    }
+
+    /// Whether any byte of `string`'s UTF-8 passes `test`, read from its storage.
+    @inline(__always)
+    static func contains(_ string: String, where test: (UInt8) -> Bool) -> Bool {
+        var string = string
+        return string.withUTF8 { $0.contains(where: test) }
+    }
+
     /// Appends `string`'s UTF-8 bytes.
     @inline(__always)
     static func append(_ string: String, to bytes: inout [UInt8]) {
@@ -62,13 +77,23 @@ enum UTF8Text {
         bytes.append(digits[Int(byte & 0x0F)])
     }
 
-    /// Lowercase hexadecimal of `bytes`.
-    static func lowerHex(_ bytes: some Sequence<UInt8>) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in bytes { appendHex(byte, to: &out, digits: lowerDigits) }
-        return String(decoding: out, as: UTF8.self)
+    /// `prefix` and then the lowercase hexadecimal of `bytes`, written straight into the string's storage: an
+    /// array of digits turned into a `String` cost a third of what hashing the key did.
+    static func lowerHex(_ bytes: some Collection<UInt8>, after prefix: StaticString = "") -> String {
+        String(unsafeUninitializedCapacity: prefix.utf8CodeUnitCount + 2 * bytes.count) { out in
+            let digits = hexDigits.utf8Start
+            var index = prefix.utf8CodeUnitCount
+            if index > 0 { out.baseAddress!.initialize(from: prefix.utf8Start, count: index) }
+            for byte in bytes {
+                out[index] = digits[Int(byte >> 4)]
+                out[index + 1] = digits[Int(byte & 0x0F)]
+                index += 2
+            }
+            return index
+        }
     }
+
+    private static let hexDigits: StaticString = "0123456789abcdef"
 
     /// Where the pieces of `value.split(separator: " ", omittingEmptySubsequences: false)` are, as offsets into
     /// `bytes` (the value's UTF-8), found without walking every character: `split` compares `Character`s, so a space
@@ -77,6 +102,7 @@ enum UTF8Text {
     /// the string whether both sides of the space are character boundaries.
     static func spaceSeparatedRanges(_ value: String, bytes: [UInt8]) -> [Range<Int>] {
         var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(bytes.count + 1)  // at most one piece per space, plus one: no growing
         var start = 0
         bytes.withUnsafeBufferPointer { bytes in
             for offset in bytes.indices where bytes[offset] == UInt8(ascii: " ") {
@@ -116,11 +142,48 @@ enum UTF8Text {
     /// Whether `string` starts with `prefix` (lowercase ASCII), ignoring ASCII case. For ASCII strings only, where it
     /// answers what `string.lowercased().hasPrefix(prefix)` answers without making a lowercased copy.
     static func hasASCIIPrefixIgnoringCase(_ string: String, _ prefix: StaticString) -> Bool {
-        let utf8 = string.utf8
-        guard utf8.count >= prefix.utf8CodeUnitCount else { return false }
-        return prefix.withUTF8Buffer { prefix in
-            zip(utf8, prefix).allSatisfy { byte, expected in
-                (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte) == expected
+        var string = string
+        return string.withUTF8 { hasASCIIPrefixIgnoringCase($0, prefix) }
+    }
+
+    /// The same for bytes, compared through pointers: zipping the two views cost more than the rest of a check.
+    static func hasASCIIPrefixIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix: StaticString) -> Bool {
+        let count = prefix.utf8CodeUnitCount
+        guard bytes.count >= count else { return false }
+        let expected = prefix.utf8Start
+        for index in 0..<count {
+            let byte = bytes[index]
+            if (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte) != expected[index] {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Whether `string`'s UTF-8 starts with `prefix`.
+    static func hasPrefix(_ string: String, _ prefix: [UInt8]) -> Bool {
+        var string = string
+        return string.withUTF8 { bytes in
+            prefix.withUnsafeBufferPointer { prefix in
+                bytes.count >= prefix.count
+                    && (prefix.isEmpty || memcmp(bytes.baseAddress!, prefix.baseAddress!, prefix.count) == 0)
+            }
+        }
+    }
+
+    /// `body` over the UTF-8 of two strings that are both ASCII, or nil when either is not. In ASCII text a
+    /// character is a byte (CR LF aside, which no check here looks into), so lowercasing and prefixes answer on
+    /// bytes what they answer on characters, without a lowercased copy or a joined string.
+    static func ifASCII<Result>(
+        _ first: String, _ second: String,
+        _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Result
+    ) -> Result? {
+        var first = first
+        var second = second
+        return first.withUTF8 { first in
+            second.withUTF8 { second in
+                let isASCII = !first.contains { $0 >= 0x80 } && !second.contains { $0 >= 0x80 }
+                return isASCII ? body(first, second) : nil
             }
         }
     }

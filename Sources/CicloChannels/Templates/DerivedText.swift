@@ -130,24 +130,30 @@ struct DerivedText: Sendable {
     /// A value that escaping leaves as it is and that the conversion copies as it is: not empty; no `<`, `>`, `&`,
     /// `"` or `'`; no white space but single spaces between other characters; none of the characters it drops.
     static func isPlain(_ value: String) -> Bool {
+        var value = value
         var previousSpace = true  // so that a leading space fails
         var isASCII = true
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: " "):
-                if previousSpace { return false }
-                previousSpace = true
-                continue
-            case 0..<0x20, 0x7F, UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"), UInt8(ascii: "\""),
-                UInt8(ascii: "'"):
-                return false
-            case 0x80...:
-                isASCII = false
-            default:
-                break
+        // Read from the string's storage: iterating its UTF-8 view cost several times the test itself.
+        let bytesPass = value.withUTF8 { bytes in
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: " "):
+                    if previousSpace { return false }
+                    previousSpace = true
+                    continue
+                case 0..<0x20, 0x7F, UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"), UInt8(ascii: "\""),
+                    UInt8(ascii: "'"):
+                    return false
+                case 0x80...:
+                    isASCII = false
+                default:
+                    break
+                }
+                previousSpace = false
             }
-            previousSpace = false
+            return true
         }
+        if !bytesPass { return false }
         if previousSpace { return false }  // empty, or a trailing space
         if isASCII { return true }
         return !value.unicodeScalars.contains { scalar in

@@ -77,6 +77,15 @@ struct PlainTemplate: Sendable {
     /// copied as bytes into the string's own storage: appending a string per piece cost about 340 instructions
     /// each, most of the time spent rendering an email body.
     func render(_ values: [String]) -> String {
+        // A part that is one piece is that piece, shared rather than copied (a link's text or target, checked for
+        // every send by `DerivedText.applies`, often is).
+        if segments.count == 1 {
+            switch segments[0] {
+            case .text(let text): return text
+            case .variable(let index, false): return values[index]
+            case .variable: break
+            }
+        }
         let escaped = escapedValues(values)
         var length = textLength
         for case .variable(let index, let isEscaped) in segments {
@@ -112,7 +121,8 @@ struct PlainTemplate: Sendable {
     /// compares `Character`s, so a quote carrying a combining mark is one character and is left as it is; the
     /// slow path keeps that, and the fast path returns values without any of those bytes unchanged.
     static func htmlEscape(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == 0x3C || $0 == 0x3E || $0 == 0x26 || $0 == 0x22 || $0 == 0x27 }) else {
+        let needsEscaping = UTF8Text.contains(text) { $0 == 0x3C || $0 == 0x3E || $0 == 0x26 || $0 == 0x22 || $0 == 0x27 }
+        guard needsEscaping else {
             return text
         }
         var escaped = ""

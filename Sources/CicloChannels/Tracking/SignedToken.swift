@@ -45,7 +45,7 @@ public struct SignedToken: Sendable, Equatable {
         sign(claims) { token in key.code { hmac in hmac.update(data: token) } }
     }
 
-    private static func sign(_ claims: Claims, mac: ([UInt8]) -> HMAC<SHA256>.MAC) -> String {
+    private static func sign(_ claims: Claims, mac: (UnsafeRawBufferPointer) -> HMAC<SHA256>.MAC) -> String {
         var json = JSONText(capacity: 96 + claims.key.utf8.count + (claims.url?.utf8.count ?? 0))
         json.beginObject()
         json.field("c", Int(claims.customer))
@@ -54,24 +54,25 @@ public struct SignedToken: Sendable, Equatable {
         json.field("p", claims.purpose)
         if let url = claims.url { json.field("u", url) }
         json.endObject()
-        var token: [UInt8] = []
-        token.reserveCapacity(Base64.length(of: json.bytes.count) + 45)
-        appendBase64url(json.bytes, to: &token)
-        let code = mac(token)
-        token.append(UInt8(ascii: "."))
-        code.withUnsafeBytes { appendBase64url($0, to: &token) }
-        return String(decoding: token, as: UTF8.self)
-    }
-
-    /// base64url without padding (RFC 4648 section 5), as `base64url` gives.
-    private static func appendBase64url(_ bytes: some Collection<UInt8>, to out: inout [UInt8]) {
-        Base64.encode(bytes) { byte in
-            switch byte {
-            case UInt8(ascii: "+"): out.append(UInt8(ascii: "-"))
-            case UInt8(ascii: "/"): out.append(UInt8(ascii: "_"))
-            case UInt8(ascii: "="): break
-            default: out.append(byte)
+        // base64url without padding (RFC 4648 section 5), as `base64url` gives, written straight into the token's
+        // storage: the claims, then "." and the MAC of what precedes it (32 bytes, 43 characters).
+        let claimsLength = (4 * json.bytes.count + 2) / 3
+        return String(unsafeUninitializedCapacity: claimsLength + 1 + 43) { token in
+            var count = 0
+            Base64.encode(json.bytes, alphabet: Base64.url, padded: false) { character in
+                token[count] = character
+                count += 1
             }
+            let code = mac(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: token[..<count])))
+            token[count] = UInt8(ascii: ".")
+            count += 1
+            code.withUnsafeBytes { code in
+                Base64.encode(code, alphabet: Base64.url, padded: false) { character in
+                    token[count] = character
+                    count += 1
+                }
+            }
+            return count
         }
     }
 

@@ -156,7 +156,7 @@ struct TrackedHTML: Sendable {
             var url = link.url
             if let variable = link.variable {
                 written = escaped[variable]
-                let breaks = written.utf8.contains { $0 == 0x22 || $0 == 0x27 || $0 == 0x3C || $0 == 0x3E }
+                let breaks = UTF8Text.contains(written) { $0 == 0x22 || $0 == 0x27 || $0 == 0x3C || $0 == 0x3E }
                 if breaks { return nil }
                 url = EmailTracking.decodeEntities(written)
             }
