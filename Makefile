@@ -100,15 +100,18 @@ bench-tracking: release
 	scripts/with-test-db.sh --durable scripts/bench-tracking.sh
 
 # Instruction counts are what a shared, noisy machine cannot spoil. valgrind 3.19 reads no DWARF 5, hence the
-# copy without debug information (symbols stay).
+# copy without debug information (symbols stay), kept in this checkout's .build so that two checkouts profiling at
+# once do not run each other's binary. Swift seeds its hashing per process; fixed, the counts repeat exactly.
 CHANNEL ?= email
 COUNT ?= 2000
 profile-render: deps
 	$(SWIFT) build -c release --product ciclo-render-profile
-	cp .build/release/ciclo-render-profile /tmp/ciclo-render-profile && strip --strip-debug /tmp/ciclo-render-profile
-	valgrind --tool=callgrind --callgrind-out-file=/tmp/ciclo-render-$(CHANNEL).out /tmp/ciclo-render-profile $(CHANNEL) $(COUNT)
-	callgrind_annotate --inclusive=yes /tmp/ciclo-render-$(CHANNEL).out | head -40
-	@callgrind_annotate --inclusive=yes /tmp/ciclo-render-$(CHANNEL).out | awk \
+	cp .build/release/ciclo-render-profile .build/ciclo-render-profile-nodebug
+	strip --strip-debug .build/ciclo-render-profile-nodebug
+	SWIFT_DETERMINISTIC_HASHING=1 valgrind --tool=callgrind --callgrind-out-file=.build/callgrind-render-$(CHANNEL).out \
+		.build/ciclo-render-profile-nodebug $(CHANNEL) $(COUNT)
+	callgrind_annotate --inclusive=yes .build/callgrind-render-$(CHANNEL).out | head -40
+	@callgrind_annotate --inclusive=yes .build/callgrind-render-$(CHANNEL).out | awk \
 		'/RenderSamplesAAVABycfcS2iKcfU[0-9]*_TA /{gsub(",","",$$1); printf "$(CHANNEL): %d instructions per message\n", $$1/$(COUNT)}'
 
 bench-scheduler: release
