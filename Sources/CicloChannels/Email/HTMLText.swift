@@ -55,17 +55,13 @@ enum HTMLText {
                 || UTF8Text.hasASCIIPrefixIgnoringCase(bytes, "javascript:")
             return (skip, bytes.starts(with: "mailto:".utf8), bytes.starts(with: "tel:".utf8))
         }
-        guard let ascii else {
-            guard !href.isEmpty, !href.hasPrefix("#"), !href.lowercased().hasPrefix("javascript:") else {
-                return .none
-            }
-            if label.isEmpty { return .bare }
-            return label != href && "mailto:" + label != href && "tel:" + label != href ? .parenthesised : .none
-        }
-        if ascii.skip { return .none }
+        // Any other target gets the same answers from its characters; either scheme may then make it the label's.
+        let skip = ascii?.skip ?? (href.isEmpty || href.hasPrefix("#") || href.lowercased().hasPrefix("javascript:"))
+        if skip { return .none }
         if label.isEmpty { return .bare }
+        let mayBeMailto = ascii?.mailto ?? true, mayBeTel = ascii?.tel ?? true
         let isLabel =
-            label == href || (ascii.mailto && "mailto:" + label == href) || (ascii.tel && "tel:" + label == href)
+            label == href || (mayBeMailto && "mailto:" + label == href) || (mayBeTel && "tel:" + label == href)
         return isLabel ? .none : .parenthesised
     }
 }
