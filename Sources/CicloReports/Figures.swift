@@ -19,15 +19,16 @@ public struct Figures: Sendable, Equatable, Codable {
     /// The columns in the order `init(columns:)` reads them: Attribution.allColumns.
     init(columns v: [String]) {
         func int(_ i: Int) -> Int { Int(v[i]) ?? 0 }
+        func decimal(_ i: Int) -> Decimal { Decimal(string: v[i], locale: Locale(identifier: "en_US_POSIX")) ?? 0 }
         (sent, failed, suppressed, cancelled, discarded) = (int(0), int(1), int(2), int(3), int(4))
         (delivered, bouncedHard, bouncedSoft, complaints, providerFailed) = (int(5), int(6), int(7), int(8), int(9))
         (unsubscribes, opens, machineOpens, clicks, machineClicks) = (int(10), int(11), int(12), int(13), int(14))
         (conversions, converted) = (int(15), int(16))
-        revenue = Decimal(string: v[17], locale: Locale(identifier: "en_US_POSIX")) ?? 0
+        revenue = decimal(17)
         (heldOut, holdoutConversions, holdoutConverted) = (int(18), int(19), int(20))
-        holdoutRevenue = Decimal(string: v[21], locale: Locale(identifier: "en_US_POSIX")) ?? 0
+        holdoutRevenue = decimal(21)
         (globalHeldOut, globalHoldoutConversions, globalHoldoutConverted) = (int(22), int(23), int(24))
-        globalHoldoutRevenue = Decimal(string: v[25], locale: Locale(identifier: "en_US_POSIX")) ?? 0
+        globalHoldoutRevenue = decimal(25)
     }
 
     public static func + (a: Figures, b: Figures) -> Figures {
