@@ -24,34 +24,65 @@ enum QuotedPrintable {
         var sawReturn: Bool
     }
 
-    /// Writes through a pointer into room reserved for the worst case: a byte becomes at most 3 characters, a soft
-    /// break (3 characters) comes at most once per 24 bytes, each line (at most one per byte, plus one) gains at
-    /// most a CRLF and a soft break, and a run of plain bytes is stored 16 at a time, up to 15 past its end.
+    /// Writes through a pointer into room reserved for the worst case (`bound`).
     static func encode(_ bytes: UnsafeBufferPointer<UInt8>, lineEnd: LineEnd) -> Result {
-        let bound = 3 * bytes.count + bytes.count / 8 + 5 * (bytes.count + 1) + 32
-        var writer: Writer?
+        let bound = bound(bytes.count)
+        var written: Piece?
         let encoded = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
-            var lineWriter = Writer(bytes: bytes, next: buffer.baseAddress!)
-            // Line ends are found with memchr: a LF, or a CR followed by a LF.
-            let separator = lineEnd == .crlf ? 2 : 1
-            let first: UInt8 = lineEnd == .crlf ? 0x0D : 0x0A
-            var lineStart = 0
-            var index = 0
-            while let end = UTF8Text.firstIndex(of: first, in: bytes, from: index), end + separator - 1 < bytes.count {
-                if lineEnd == .crlf && bytes[end + 1] != 0x0A {
-                    index = end + 1
-                    continue
-                }
-                lineWriter.line(lineStart, end)
-                lineStart = end + separator
-                index = lineStart
-            }
-            lineWriter.line(lineStart, bytes.count)
-            count = buffer.baseAddress!.distance(to: lineWriter.next)
+            let piece = write(bytes, lineEnd: lineEnd, to: buffer.baseAddress!)
+            count = buffer.baseAddress!.distance(to: piece.next)
             precondition(count <= bound - 16, "quoted-printable bound exceeded")
-            writer = lineWriter
+            written = piece
         }
-        return Result(encoded: encoded, quoted: writer!.quoted, lines: writer!.lines, sawReturn: writer!.sawReturn)
+        return Result(encoded: encoded, quoted: written!.quoted, lines: written!.lines, sawReturn: written!.sawReturn)
+    }
+
+    /// The room `write` may need for `count` bytes: a byte becomes at most 3 characters, a soft break (3
+    /// characters) comes at most once per 24 bytes, each line (at most one per byte, plus one) gains at most a CRLF
+    /// and a soft break, and a run of plain bytes is stored 16 at a time, up to 15 past its end.
+    static func bound(_ count: Int) -> Int {
+        3 * count + count / 8 + 5 * (count + 1) + 32
+    }
+
+    /// What `write` wrote: where it stopped, the column its last encoded line reached (0 after a CRLF), and what
+    /// `Result` reports.
+    struct Piece {
+        var next: UnsafeMutablePointer<UInt8>
+        var column: Int
+        var quoted: Int
+        var lines: Int
+        var sawReturn: Bool
+    }
+
+    /// Writes the encoded lines of `bytes` at `out`, the first onto an encoded line already holding `column`
+    /// characters. When `open`, the text goes on after `bytes` on the same line (a value spliced between static
+    /// text, see `SplicedBody`): its last line gets no CRLF, stops at 75 characters to leave room for a soft break,
+    /// and its last byte is not treated as the end of a line.
+    static func write(
+        _ bytes: UnsafeBufferPointer<UInt8>, lineEnd: LineEnd, column: Int = 0, open: Bool = false,
+        to out: UnsafeMutablePointer<UInt8>
+    ) -> Piece {
+        var lineWriter = Writer(bytes: bytes, next: out, open: open)
+        // Line ends are found with memchr: a LF, or a CR followed by a LF.
+        let separator = lineEnd == .crlf ? 2 : 1
+        let first: UInt8 = lineEnd == .crlf ? 0x0D : 0x0A
+        var lineStart = 0
+        var index = 0
+        var column = column
+        while let end = UTF8Text.firstIndex(of: first, in: bytes, from: index), end + separator - 1 < bytes.count {
+            if lineEnd == .crlf && bytes[end + 1] != 0x0A {
+                index = end + 1
+                continue
+            }
+            lineWriter.line(lineStart, end, column: column, open: false)
+            column = 0
+            lineStart = end + separator
+            index = lineStart
+        }
+        column = lineWriter.line(lineStart, bytes.count, column: column, open: open)
+        return Piece(
+            next: lineWriter.next, column: column, quoted: lineWriter.quoted, lines: lineWriter.lines,
+            sawReturn: lineWriter.sawReturn)
     }
 
     /// Writes quoted-printable lines of `bytes` through a pointer; see `encode` for the room it needs.
@@ -65,15 +96,20 @@ enum QuotedPrintable {
         let bytes: UnsafeBufferPointer<UInt8>
         /// Where the next character goes.
         var next: UnsafeMutablePointer<UInt8>
+        /// Whether the text goes on after `bytes` (see `write`).
+        let open: Bool
         var quoted = 0
         var lines = 0
         var sawReturn = false
 
-        /// Encodes the text line `bytes[start..<end]` (without its line end).
-        mutating func line(_ start: Int, _ end: Int) {
+        /// Encodes the text line `bytes[start..<end]` (without its line end) onto an encoded line that already
+        /// holds `column` characters, and returns the column it ends at. When `open`, the text line goes on after
+        /// `end`: no CRLF, and its last byte here is not its last.
+        @discardableResult
+        mutating func line(_ start: Int, _ end: Int, column: Int, open: Bool) -> Int {
             lines &+= 1
             var out = next
-            var encodedLine = out  // where the encoded line being written starts
+            var encodedLine = out - column  // where the encoded line being written starts
             var index = start
             while index < end {
                 var length = encodedLine.distance(to: out)
@@ -81,10 +117,12 @@ enum QuotedPrintable {
                     // The run: as far as the line has room (75, keeping one for a soft break's "="), stopping
                     // before the text line's last byte, whose rules differ. None of it needs quoting by
                     // `choose`'s measure either.
-                    let runEnd = Self.plainRun(bytes, from: index, to: min(end &- 1, index &+ 75 &- length), into: out)
+                    let runEnd = Self.plainRun(
+                        bytes, from: index, to: min(open ? end : end &- 1, index &+ 75 &- length), into: out)
                     out += runEnd &- index
                     length &+= runEnd &- index
                     index = runEnd
+                    if index == end { break }  // an open line's run may reach its end
                 }
                 let byte = bytes[index]
                 if byte >= 0x80 && length <= 72 {
@@ -100,7 +138,7 @@ enum QuotedPrintable {
                 }
                 quoted &+= BodyEncoding.needsQuoting(byte) ? 1 : 0
                 sawReturn = sawReturn || byte == 0x0D
-                let isLast = index == end &- 1
+                let isLast = !open && index == end &- 1
                 var isQuoted = isQuoted(index, atLineStart: length == 0, isLast: isLast)
                 // An encoded line holds 76 characters; all but the last piece need room for the soft break's "=".
                 if length + (isQuoted ? 3 : 1) > (isLast ? 76 : 75) {
@@ -119,9 +157,14 @@ enum QuotedPrintable {
                 }
                 index &+= 1
             }
+            if open {
+                next = out
+                return encodedLine.distance(to: out)
+            }
             out[0] = 0x0D
             out[1] = 0x0A
             next = out + 2
+            return 0
         }
 
         private static let hexDigits: StaticString = "0123456789ABCDEF"
@@ -198,6 +241,18 @@ enum QuotedPrintable {
             return (word | is7F | ~(atLeast20 & notEquals)) & 0x8080_8080_8080_8080
         }
 
+        /// Whether "From " starts at `index`. When the text is `open` and ends before that is settled, it may
+        /// be: what follows is not known here, so the "F" is quoted.
+        @inline(__always)
+        private static func startsFrom(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int, open: Bool) -> Bool {
+            let rest: StaticString = "rom "
+            for offset in 0..<4 {
+                guard index &+ 1 &+ offset < bytes.count else { return open }
+                if bytes[index &+ 1 &+ offset] != rest.utf8Start[offset] { return false }
+            }
+            return true
+        }
+
         /// Whether one byte goes on the wire as "=XX" where it stands. A text line's end is a LF or a CR LF, so
         /// "rom " after an "F" never crosses one: looking 5 bytes ahead within the whole text is enough.
         @inline(__always)
@@ -205,12 +260,7 @@ enum QuotedPrintable {
             let byte = bytes[index]
             if atLineStart {
                 if byte == UInt8(ascii: ".") { return true }
-                if byte == UInt8(ascii: "F") && index + 5 <= bytes.count && bytes[index + 1] == UInt8(ascii: "r")
-                    && bytes[index + 2] == UInt8(ascii: "o") && bytes[index + 3] == UInt8(ascii: "m")
-                    && bytes[index + 4] == UInt8(ascii: " ")
-                {
-                    return true
-                }
+                if byte == UInt8(ascii: "F") && Self.startsFrom(bytes, at: index, open: open) { return true }
             }
             if Self.isLiteral(byte) { return false }
             return !((byte == 0x20 || byte == 0x09) && !isLast)

@@ -1,7 +1,8 @@
-/// A body part compiled from a plain template (see `PlainTemplate`): its static text as bytes, and the places where
-/// values go. A send copies the values between the static bytes into the part's text, which is never a `String`,
-/// and encodes that with `BodyEncoding.write`, as the string path does with the same text: the output is the same
-/// by construction.
+/// A body part compiled from a plain template (see `PlainTemplate`): its static text as bytes and as quoted-printable
+/// encoded once (`EncodedStatic`), and the places where values go. A send writes the encoded static text and encodes
+/// only its values (`quotedPrintable(_:)`); where that does not apply, it copies the values between the static bytes
+/// into the part's text, which is never a `String`, and encodes that with `BodyEncoding.write`, as the string path
+/// does.
 struct SplicedBody: Sendable {
     /// A part as given: static text (as bytes), variables and slots.
     enum Piece {
@@ -21,6 +22,8 @@ struct SplicedBody: Sendable {
 
     let segments: [Segment]
     let raw: [UInt8]
+    /// The static text, quoted-printable.
+    let encoded: EncodedStatic
     /// Whether the static text has a printable non-space ASCII character, so that the part cannot be blank.
     let hasVisibleText: Bool
 
@@ -44,7 +47,12 @@ struct SplicedBody: Sendable {
             case .text(let bytes):
                 if bytes.isEmpty { continue }
                 if bytes.contains(0x0D) { return nil }
-                segments.append(Segment(value: -1, start: raw.count, end: raw.count + bytes.count))
+                if let last = segments.last, last.value < 0 {
+                    // Static text follows static text: one segment, so that each starts where a value ended.
+                    segments[segments.count - 1].end += bytes.count
+                } else {
+                    segments.append(Segment(value: -1, start: raw.count, end: raw.count + bytes.count))
+                }
                 raw.append(contentsOf: bytes)
             case .variable(let index, let escaped):
                 segments.append(Segment(value: escaped ? variableCount + index : index, start: 0, end: 0))
@@ -54,6 +62,7 @@ struct SplicedBody: Sendable {
         }
         self.segments = segments
         self.raw = raw
+        encoded = EncodedStatic(segments, raw)
         hasVisibleText = raw.contains { $0 > 0x20 && $0 < 0x7F }
     }
 
@@ -87,6 +96,9 @@ struct SplicedBody: Sendable {
 struct SpliceValues {
     var bytes: [UInt8] = []
     var ranges: [Range<Int>] = []
+    /// Each value's quoted-printable form inside a line, when it has one (see `Inline`), in `inlineBytes`.
+    var inline: [Inline] = []
+    var inlineBytes: [UInt8] = []
 
     init(_ values: [String], escaped: [String], slots: [String] = []) {
         ranges.reserveCapacity(values.count + escaped.count + slots.count)
@@ -98,6 +110,7 @@ struct SpliceValues {
         for value in values { add(value) }
         for value in escaped { add(value) }
         for slot in slots { add(slot) }
+        encodeInline()
     }
 
     private mutating func add(_ value: String) {

@@ -86,18 +86,20 @@ extension EmailRenderer {
         // The text: the template's own or derived once, spliced; else derived from the HTML as rendered (before
         // tracking, as `MessageTemplate.render` derives it). A blank text is derived again from the HTML by
         // `render(_:)`: left to it.
-        let textBytes: [UInt8]
-        if let text = parts.text, !parts.isTextDerived || template.derivedTextApplies(values) {
-            textBytes = text.text(spliceValues)
+        let text: BodyText
+        if let spliced = parts.text, !parts.isTextDerived || template.derivedTextApplies(values) {
+            guard spliced.hasVisibleText || Self.isVisible(spliced.text(spliceValues)) else { return nil }
+            text = .spliced(spliced)
         } else {
-            textBytes = HTMLText.plainTextBytes(fromHTML: parts.htmlTemplate.render(values))
+            let bytes = HTMLText.plainTextBytes(fromHTML: parts.htmlTemplate.render(values))
+            guard Self.isVisible(bytes) else { return nil }
+            text = .bytes(bytes)
         }
-        guard Self.isVisible(textBytes) else { return nil }
 
         let (localPart, boundary) = Self.identifiers(idempotencyKey)
         let messageID = localPart + "@" + prepared.domain
         var out: [UInt8] = []
-        out.reserveCapacity(2048 + 3 * textBytes.count + 4096)
+        out.reserveCapacity(4096 + 2 * (htmlBody.encoded.bytes.count + (parts.text?.encoded.bytes.count ?? 0)))
         out.append(contentsOf: Self.dateName)
         Self.appendDate(date, to: &out)
         out.append(contentsOf: Self.crlf)
@@ -129,19 +131,40 @@ extension EmailRenderer {
         }
         out.append(contentsOf: Self.crlf)
 
-        textBytes.withUnsafeBufferPointer { Self.part($0, subtype: "plain", boundary: boundary, into: &out) }
+        switch text {
+        case .spliced(let body): Self.part(body, spliceValues, subtype: "plain", boundary: boundary, into: &out)
+        case .bytes(let bytes):
+            bytes.withUnsafeBufferPointer { Self.part($0, subtype: "plain", boundary: boundary, into: &out) }
+        }
         if var trackedWhole {
             trackedWhole.withUTF8 { Self.part($0, subtype: "html", boundary: boundary, into: &out) }
         } else {
-            htmlBody.text(spliceValues).withUnsafeBufferPointer {
-                Self.part($0, subtype: "html", boundary: boundary, into: &out)
-            }
+            Self.part(htmlBody, spliceValues, subtype: "html", boundary: boundary, into: &out)
         }
         out.append(contentsOf: Self.boundaryDashes)
         UTF8Text.append(boundary, to: &out)
         out.append(contentsOf: Self.closing)
         return EmailEnvelope(
             from: sender.from.address, recipients: to.map(\.address), message: Data(out), messageID: messageID)
+    }
+
+    /// Where the text part comes from: a compiled part with this send's values, or text derived for this send.
+    private enum BodyText {
+        case spliced(SplicedBody)
+        case bytes([UInt8])
+    }
+
+    /// A compiled part with `values`: its static text as encoded once, when that applies (see
+    /// `SplicedBody.quotedPrintable`); else its text, encoded whole.
+    private static func part(
+        _ body: SplicedBody, _ values: SpliceValues, subtype: String, boundary: String, into out: inout [UInt8]
+    ) {
+        guard let encoded = body.quotedPrintable(values) else {
+            body.text(values).withUnsafeBufferPointer { part($0, subtype: subtype, boundary: boundary, into: &out) }
+            return
+        }
+        partHeader(.quotedPrintable, subtype: subtype, boundary: boundary, into: &out)
+        out.append(contentsOf: encoded)
     }
 
     /// Whether text has a printable ASCII character other than a space, and so is certainly not blank.

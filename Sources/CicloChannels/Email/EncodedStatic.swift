@@ -1,0 +1,250 @@
+/// The static text of a `SplicedBody` in quoted-printable, encoded once when the template is compiled, so that a
+/// send encodes only its values (`SplicedBody.quotedPrintable(_:)`).
+///
+/// Each static segment is encoded as the start of an encoded line (column 0), which it is on the wire: a send ends
+/// every value with a soft break ("=" CRLF) unless the value ended its line itself, so the static text after a value
+/// always starts a line. A segment that a value follows is encoded open (see `QuotedPrintable.write`): its last line
+/// stops at 75 characters, leaving room for the value or the soft break's "=", and a space at its end stays as it
+/// is, since that "=" or the value follows it. The last segment ends its line as the whole text's encoding would.
+///
+/// Decoded, the part is the text the string path encodes; only the places of the soft breaks differ.
+struct EncodedStatic: Sendable {
+    /// One per segment: a value (`value`, as `SplicedBody.Segment` numbers them), or static text (`value` -1),
+    /// whose encoding is `bytes[start..<end]` and whose last line ends at `column` (0 after a CRLF).
+    struct Piece: Sendable {
+        var value: Int
+        var start: Int, end: Int
+        var column: Int
+    }
+
+    /// Every static segment's encoding, in order.
+    let bytes: [UInt8]
+    /// One per segment of the body.
+    let pieces: [Piece]
+    /// Over the static text, what `BodyEncoding.choose` counts: the bytes that need quoting, and the line feeds.
+    let quoted: Int
+    let lineFeeds: Int
+    /// How many times each value is spliced, for the room a send needs.
+    let uses: [(value: Int, count: Int)]
+
+    init(_ segments: [SplicedBody.Segment], _ raw: [UInt8]) {
+        var bytes: [UInt8] = []
+        var pieces: [Piece] = []
+        var quoted = 0
+        var lineFeeds = 0
+        raw.withUnsafeBufferPointer { raw in
+            for (index, segment) in segments.enumerated() {
+                guard segment.value < 0, let base = raw.baseAddress else {
+                    pieces.append(Piece(value: segment.value, start: bytes.count, end: bytes.count, column: 0))
+                    continue
+                }
+                let text = UnsafeBufferPointer(start: base + segment.start, count: segment.end - segment.start)
+                let bound = QuotedPrintable.bound(text.count)
+                var written: QuotedPrintable.Piece?
+                let encoded = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+                    let piece = QuotedPrintable.write(
+                        text, lineEnd: .lf, open: index < segments.count - 1, to: buffer.baseAddress!)
+                    count = buffer.baseAddress!.distance(to: piece.next)
+                    precondition(count <= bound - 16, "quoted-printable bound exceeded")
+                    written = piece
+                }
+                pieces.append(
+                    Piece(value: -1, start: bytes.count, end: bytes.count + encoded.count, column: written!.column))
+                bytes.append(contentsOf: encoded)
+                quoted += written!.quoted
+                lineFeeds += written!.lines - 1
+            }
+        }
+        self.bytes = bytes
+        self.pieces = pieces
+        self.quoted = quoted
+        self.lineFeeds = lineFeeds
+        var counts: [Int: Int] = [:]
+        for piece in pieces where piece.value >= 0 { counts[piece.value, default: 0] += 1 }
+        uses = counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+}
+
+extension SplicedBody {
+    /// The part's quoted-printable lines with `values`: the static text as encoded once, and each value encoded from
+    /// the column where it falls, then a soft break (see `EncodedStatic`). Decoded, the same text as `text(values)`.
+    ///
+    /// Nil when the part must not be quoted-printable this way: when a value holds a CR (the text must first be made
+    /// canonical), or when `BodyEncoding.choose` picks base64 for the whole text. `BodyEncoding.write` of
+    /// `text(values)` then does what the string path does.
+    func quotedPrintable(_ values: SpliceValues) -> [UInt8]? {
+        var bound = encoded.bytes.count + 2
+        for (value, uses) in encoded.uses {
+            bound += uses * (QuotedPrintable.bound(values.ranges[value].count) + 6)
+        }
+        var splicer: Splicer?
+        let out = [UInt8](unsafeUninitializedCapacity: bound) { buffer, written in
+            encoded.bytes.withUnsafeBufferPointer { statics in
+                encoded.pieces.withUnsafeBufferPointer { pieces in
+                    values.bytes.withUnsafeBufferPointer { valueBytes in
+                        values.ranges.withUnsafeBufferPointer { ranges in
+                            values.inlineBytes.withUnsafeBufferPointer { inlineBytes in
+                                values.inline.withUnsafeBufferPointer { inline in
+                                    var writing = Splicer(
+                                        next: buffer.baseAddress!, quoted: encoded.quoted,
+                                        count: raw.count + encoded.lineFeeds, statics: statics, values: valueBytes,
+                                        ranges: ranges, inlineBytes: inlineBytes, inline: inline)
+                                    for piece in pieces { writing.write(piece) }
+                                    // The last line gets its CRLF: a static segment wrote its own, a value did not.
+                                    if pieces.last.map({ $0.value >= 0 }) ?? true { writing.lineEnd() }
+                                    written = buffer.baseAddress!.distance(to: writing.next)
+                                    splicer = writing
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            precondition(written <= bound, "quoted-printable bound exceeded")
+        }
+        guard let splicer, !splicer.sawReturn,
+            BodyEncoding.choose(quoted: splicer.quoted, of: splicer.count) == .quotedPrintable
+        else { return nil }
+        return out
+    }
+
+    /// Writes one send's pieces through a pointer, with what `BodyEncoding.choose` needs counted on the way. The
+    /// arrays are read through pointers: as arrays, each segment cost more than copying it.
+    private struct Splicer {
+        var next: UnsafeMutablePointer<UInt8>
+        var column = 0
+        var quoted: Int
+        var count: Int
+        var sawReturn = false
+        let statics: UnsafeBufferPointer<UInt8>
+        let values: UnsafeBufferPointer<UInt8>
+        let ranges: UnsafeBufferPointer<Range<Int>>
+        let inlineBytes: UnsafeBufferPointer<UInt8>
+        let inline: UnsafeBufferPointer<SpliceValues.Inline>
+
+        init(
+            next: UnsafeMutablePointer<UInt8>, quoted: Int, count: Int, statics: UnsafeBufferPointer<UInt8>,
+            values: UnsafeBufferPointer<UInt8>, ranges: UnsafeBufferPointer<Range<Int>>,
+            inlineBytes: UnsafeBufferPointer<UInt8>, inline: UnsafeBufferPointer<SpliceValues.Inline>
+        ) {
+            self.next = next
+            self.quoted = quoted
+            self.count = count
+            self.statics = statics
+            self.values = values
+            self.ranges = ranges
+            self.inlineBytes = inlineBytes
+            self.inline = inline
+        }
+
+        @inline(__always)
+        mutating func write(_ piece: EncodedStatic.Piece) {
+            guard piece.value >= 0 else {
+                copy(statics, piece.start..<piece.end)
+                column = piece.column
+                return
+            }
+            let range = ranges[piece.value]
+            let inline = inline[piece.value]
+            if inline.fits && column &+ inline.range.count <= 75
+                && (column > 0 || range.isEmpty || !SplicedBody.startsSpecially(values[range.lowerBound]))
+            {
+                // Encoded once for the send; here it fits on the line, away from its start.
+                copy(inlineBytes, inline.range)
+                column &+= inline.range.count
+                quoted &+= inline.quoted
+                count &+= range.count
+            } else if !range.isEmpty {
+                let value = UnsafeBufferPointer(rebasing: values[range])
+                // A line end right after static text would leave its last space at the end of a line.
+                if column > 0 && value[0] == 0x0A { softBreak() }
+                let piece = QuotedPrintable.write(value, lineEnd: .lf, column: column, open: true, to: next)
+                next = piece.next
+                column = piece.column
+                quoted &+= piece.quoted
+                count &+= value.count &+ piece.lines &- 1
+                sawReturn = sawReturn || piece.sawReturn
+            }
+            if column > 0 { softBreak() }
+        }
+
+        @inline(__always)
+        private mutating func copy(_ source: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
+            guard let base = source.baseAddress, !range.isEmpty else { return }
+            next.initialize(from: base + range.lowerBound, count: range.count)
+            next += range.count
+        }
+
+        private mutating func softBreak() {
+            next[0] = UInt8(ascii: "=")
+            next[1] = 0x0D
+            next[2] = 0x0A
+            next += 3
+            column = 0
+        }
+
+        mutating func lineEnd() {
+            next[0] = 0x0D
+            next[1] = 0x0A
+            next += 2
+        }
+    }
+
+    /// Whether a byte is quoted when it starts an encoded line: "." always, "F" when "From " may follow.
+    fileprivate static func startsSpecially(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: ".") || byte == UInt8(ascii: "F")
+    }
+}
+
+extension SpliceValues {
+    /// A value's quoted-printable form inside an encoded line, which holds wherever the value falls as long as the
+    /// line has room for it and it is not at the line's start (where "." and "From " are quoted): each byte as
+    /// itself, or "=XX". Only for values with no line end (nor CR) that could fit on one line; `range` is empty
+    /// and `fits` false for the others, which are encoded where they fall.
+    struct Inline {
+        var range: Range<Int>
+        var quoted: Int
+        var fits: Bool
+    }
+
+    /// Works out `inline` for every value: most values are short and spliced many times (a first name in every
+    /// paragraph), so each is encoded once and copied.
+    mutating func encodeInline() {
+        var inline: [Inline] = []
+        inline.reserveCapacity(ranges.count)
+        let hex: StaticString = "0123456789ABCDEF"
+        // Written through a pointer: appending byte by byte cost more than the rest of the splicing.
+        inlineBytes = bytes.withUnsafeBufferPointer { bytes in
+            [UInt8](unsafeUninitializedCapacity: 75 * ranges.count) { out, written in
+                for range in ranges {
+                    let start = written
+                    var quoted = 0
+                    var fits = range.count <= 75
+                    var index = range.lowerBound
+                    while fits && index < range.upperBound {
+                        let byte = bytes[index]
+                        index &+= 1
+                        if byte &- 0x20 <= 0x7E &- 0x20 && byte != UInt8(ascii: "=") || byte == 0x09 {
+                            fits = written &- start < 75
+                            guard fits else { break }
+                            out[written] = byte
+                            written &+= 1
+                            continue
+                        }
+                        // "=XX" by RFC 2045's rules, and so also by `BodyEncoding.needsQuoting`'s measure.
+                        quoted &+= 1
+                        fits = byte != 0x0A && byte != 0x0D && written &- start &+ 3 <= 75
+                        guard fits else { break }
+                        out[written] = UInt8(ascii: "=")
+                        out[written &+ 1] = hex.utf8Start[Int(byte >> 4)]
+                        out[written &+ 2] = hex.utf8Start[Int(byte & 0x0F)]
+                        written &+= 3
+                    }
+                    if !fits { written = start }
+                    inline.append(Inline(range: start..<written, quoted: quoted, fits: fits))
+                }
+            }
+        }
+        self.inline = inline
+    }
+}
