@@ -63,21 +63,27 @@ public struct SendQueue: Sendable {
         FROM picked
         WHERE j.id = picked.id
         RETURNING j.id, j.campaign_id, j.customer_id, j.channel, j.idempotency_key, j.priority, j.attempts,
-                  j.max_attempts, j.payload, j.run_at,
-                  coalesce(
-                      CASE WHEN j.expires_at < now() THEN 'expired' END,
-                      (SELECT 'suppressed_' || s.reason FROM suppressions s
-                        WHERE s.customer_id = j.customer_id AND s.channel = j.channel),
-                      CASE WHEN NOT EXISTS (SELECT 1 FROM consents c WHERE c.customer_id = j.customer_id
-                                              AND c.channel = j.channel AND c.granted)
-                           THEN 'no_consent' END),
-                  (SELECT jsonb_build_object(
-                              'external_id', c.external_id, 'email', c.email, 'phone', c.phone,
-                              'push_token', c.push_token, 'locale', c.locale, 'timezone', c.timezone,
-                              'stage', c.stage, 'persona', c.persona, 'attributes', c.attributes)
-                     FROM customers c WHERE c.id = j.customer_id),
-                  (SELECT jsonb_build_object('key', k.key, 'name', k.name, 'kind', k.kind, 'definition', k.definition)
-                     FROM campaigns k WHERE k.id = j.campaign_id)
+                  j.max_attempts, j.payload, j.run_at, \(sendColumnsSQL)
+        """
+
+    /// What a handler needs besides the job, for a row `j` with customer_id, campaign_id, channel and expires_at:
+    /// why the customer may not be contacted now (nil when they may), the customer's fields, the campaign's.
+    /// Shared with `ciclo preview`, which renders a send the way a worker would, without a job.
+    public static let sendColumnsSQL = """
+        coalesce(
+            CASE WHEN j.expires_at < now() THEN 'expired' END,
+            (SELECT 'suppressed_' || s.reason FROM suppressions s
+              WHERE s.customer_id = j.customer_id AND s.channel = j.channel),
+            CASE WHEN NOT EXISTS (SELECT 1 FROM consents c WHERE c.customer_id = j.customer_id
+                                    AND c.channel = j.channel AND c.granted)
+                 THEN 'no_consent' END),
+        (SELECT jsonb_build_object(
+                    'external_id', c.external_id, 'email', c.email, 'phone', c.phone,
+                    'push_token', c.push_token, 'locale', c.locale, 'timezone', c.timezone,
+                    'stage', c.stage, 'persona', c.persona, 'attributes', c.attributes)
+           FROM customers c WHERE c.id = j.customer_id),
+        (SELECT jsonb_build_object('key', k.key, 'name', k.name, 'kind', k.kind, 'definition', k.definition)
+           FROM campaigns k WHERE k.id = j.campaign_id)
         """
 
     /// Claims up to `limit` due jobs for `owner` with a lease of `lease`.

@@ -15,7 +15,7 @@ struct Ciclo: AsyncParsableCommand {
         version: BuildInfo.version,
         subcommands: [
             Migrate.self, ConfigCommand.self, CustomersCommand.self, EventsCommand.self, SegmentCommand.self,
-            CampaignCommand.self, SchedulerCommand.self, SimulateCommand.self, WhyCommand.self, WorkerCommand.self,
+            CampaignCommand.self, PreviewCommand.self, SchedulerCommand.self, SimulateCommand.self, WhyCommand.self, WorkerCommand.self,
             ReporterCommand.self, QueueCommand.self, RetryCommand.self, DiscardCommand.self, AggregateCommand.self,
             ReportCommand.self, MaintenanceCommand.self, BenchCommand.self, Version.self,
         ]

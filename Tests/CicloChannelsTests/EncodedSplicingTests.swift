@@ -4,9 +4,9 @@ import Testing
 
 @testable import CicloChannels
 
-/// `SplicedBody.quotedPrintable`: static text encoded once, values encoded where they fall, a soft break after each.
-/// Its bytes differ from encoding the whole text (soft breaks fall elsewhere), so it is checked by what a reader
-/// gets: decoded by `QuotedPrintableReading` (written here from RFC 2045, not from the encoder), it is the text;
+/// `SplicedBody.quotedPrintable`: static text encoded once, values encoded where they fall, a soft break where a
+/// static segment's first line does not fit after a value. Its bytes may differ from encoding the whole text (some
+/// soft breaks fall elsewhere), so it is checked by what a reader gets: decoded by `QuotedPrintableReading` (written here from RFC 2045, not from the encoder), it is the text;
 /// and every line keeps the encoder's rules.
 @Suite struct EncodedSplicingTests {
     /// Random static text and values (the splicing tests' pieces: "=", ".", "From ", spaces and tabs before line
@@ -48,21 +48,22 @@ import Testing
         #expect(encodedParts > 50, "many generated parts are quoted-printable (the others hold much non-ASCII)")
     }
 
-    /// A value that starts with a line end after static text ending in a space: the space must not end a line.
+    /// A value that starts with a line end after static text ending in a space: the space must not end a line. A
+    /// tab ending the value is followed by the next segment on its line.
     @Test func lineEndingValueAfterASpace() throws {
         let template = PlainTemplate(segments: [.text("Olá "), .variable(index: 0, escaped: false), .text(" fim")])
         let body = try #require(SplicedBody(template, variableCount: 1))
         let encoded = try #require(body.quotedPrintable(SpliceValues(["\nAna\t"], escaped: ["\nAna\t"])))
-        #expect(String(decoding: encoded, as: UTF8.self) == "Ol=C3=A1 =\r\n\r\nAna\t=\r\n fim\r\n")
+        #expect(String(decoding: encoded, as: UTF8.self) == "Ol=C3=A1 =\r\n\r\nAna\t fim\r\n")
         #expect(try QuotedPrintableReading.decode(encoded) == Array("Olá \r\nAna\t fim".utf8))
     }
 
-    /// "F" at the start of a line, then a value: "rom " could follow, so the "F" is quoted.
+    /// "F" at the start of a line, then a value: "rom " could follow, so the "F" is quoted. The value ends the text.
     @Test func fromAcrossAValueIsQuoted() throws {
         let template = PlainTemplate(segments: [.text("x\nF"), .variable(index: 0, escaped: false)])
         let body = try #require(SplicedBody(template, variableCount: 1))
         let encoded = try #require(body.quotedPrintable(SpliceValues(["rom me"], escaped: ["rom me"])))
-        #expect(String(decoding: encoded, as: UTF8.self) == "x\r\n=46rom me=\r\n\r\n")
+        #expect(String(decoding: encoded, as: UTF8.self) == "x\r\n=46rom me\r\n")
         #expect(QuotedPrintableReading.brokenRules(encoded).isEmpty)
     }
 

@@ -1,13 +1,15 @@
 /// The static text of a `SplicedBody` in quoted-printable, encoded once when the template is compiled, so that a
 /// send encodes only its values (`SplicedBody.quotedPrintable(_:)`).
 ///
-/// Each static segment is encoded as the start of an encoded line (column 0), which it is on the wire: a send ends
-/// every value with a soft break ("=" CRLF) unless the value ended its line itself, so the static text after a value
-/// always starts a line. A segment that a value follows is encoded open (see `QuotedPrintable.write`): its last line
-/// stops at 75 characters, leaving room for the value or the soft break's "=", and a space at its end stays as it
-/// is, since that "=" or the value follows it. The last segment ends its line as the whole text's encoding would.
+/// Each static segment is encoded as the start of an encoded line (column 0). A send writes it where the line it
+/// continues has room for the segment's first encoded line; otherwise it first ends that line with a soft break
+/// ("=" CRLF), so that the segment does start a line. Either way the encoding stays valid: a segment's other lines
+/// start where they did, and its first line only quotes more than it must mid-line ("." and "From " are quoted at a
+/// line's start). A segment that a value follows is encoded open (see `QuotedPrintable.write`): its last line stops
+/// at 75 characters, leaving room for a soft break's "=", and a space at its end stays as it is, since the value or
+/// that "=" follows it. The last segment ends its line as the whole text's encoding would.
 ///
-/// Decoded, the part is the text the string path encodes; only the places of the soft breaks differ.
+/// Decoded, the part is the text the string path encodes; only the places of some soft breaks differ.
 struct EncodedStatic: Sendable {
     /// One per segment: a value (`value`, as `SplicedBody.Segment` numbers them), or static text (`value` -1),
     /// whose encoding is `bytes[start..<end]` and whose last line ends at `column` (0 after a CRLF).
@@ -15,6 +17,18 @@ struct EncodedStatic: Sendable {
         var value: Int
         var start: Int, end: Int
         var column: Int
+        /// The length of the first encoded line (without its CRLF, or its soft break's "="), and how it ends.
+        var firstLine: Int
+        var firstEnd: LineEnd
+        /// Whether the encoding ends with a space or tab that the next piece must follow on the same line.
+        var endsBlank: Bool
+    }
+
+    enum LineEnd: Sendable {
+        /// With a line end of the text: the line may hold 76 characters.
+        case hard
+        /// With a soft break, or not at all (the segment's only line, which a value continues): 75, and the "=".
+        case soft, open
     }
 
     /// Every static segment's encoding, in order.
@@ -35,7 +49,10 @@ struct EncodedStatic: Sendable {
         raw.withUnsafeBufferPointer { raw in
             for (index, segment) in segments.enumerated() {
                 guard segment.value < 0, let base = raw.baseAddress else {
-                    pieces.append(Piece(value: segment.value, start: bytes.count, end: bytes.count, column: 0))
+                    pieces.append(
+                        Piece(
+                            value: segment.value, start: bytes.count, end: bytes.count, column: 0, firstLine: 0,
+                            firstEnd: .open, endsBlank: false))
                     continue
                 }
                 let text = UnsafeBufferPointer(start: base + segment.start, count: segment.end - segment.start)
@@ -48,8 +65,16 @@ struct EncodedStatic: Sendable {
                     precondition(count <= bound - 16, "quoted-printable bound exceeded")
                     written = piece
                 }
+                // A CR in the encoding is a line's end: one in the text is quoted. A "=" before it is a soft break.
+                let lineEnd = encoded.firstIndex(of: 0x0D)
+                let soft = lineEnd.map { $0 > 0 && encoded[$0 - 1] == UInt8(ascii: "=") } ?? false
+                let open = index < segments.count - 1
                 pieces.append(
-                    Piece(value: -1, start: bytes.count, end: bytes.count + encoded.count, column: written!.column))
+                    Piece(
+                        value: -1, start: bytes.count, end: bytes.count + encoded.count, column: written!.column,
+                        firstLine: lineEnd.map { soft ? $0 - 1 : $0 } ?? encoded.count,
+                        firstEnd: lineEnd == nil ? .open : soft ? .soft : .hard,
+                        endsBlank: open && written!.column > 0 && (text.last == 0x20 || text.last == 0x09)))
                 bytes.append(contentsOf: encoded)
                 quoted += written!.quoted
                 lineFeeds += written!.lines - 1
@@ -67,7 +92,7 @@ struct EncodedStatic: Sendable {
 
 extension SplicedBody {
     /// The part's quoted-printable lines with `values`: the static text as encoded once, and each value encoded from
-    /// the column where it falls, then a soft break (see `EncodedStatic`). Decoded, the same text as `text(values)`.
+    /// the column where it falls (see `EncodedStatic`). Decoded, the same text as `text(values)`.
     ///
     /// Nil when the part must not be quoted-printable this way: when a value holds a CR (the text must first be made
     /// canonical), or when `BodyEncoding.choose` picks base64 for the whole text. `BodyEncoding.write` of
@@ -90,8 +115,7 @@ extension SplicedBody {
                                         count: raw.count + encoded.lineFeeds, statics: statics, values: valueBytes,
                                         ranges: ranges, inlineBytes: inlineBytes, inline: inline)
                                     for piece in pieces { writing.write(piece) }
-                                    // The last line gets its CRLF: a static segment wrote its own, a value did not.
-                                    if pieces.last.map({ $0.value >= 0 }) ?? true { writing.lineEnd() }
+                                    if pieces.last.map({ $0.value >= 0 }) ?? true { writing.finish() }
                                     written = buffer.baseAddress!.distance(to: writing.next)
                                     splicer = writing
                                 }
@@ -137,27 +161,41 @@ extension SplicedBody {
             self.inline = inline
         }
 
+        /// Whether the current line ends with a space or tab, which must not be left at the end of a line.
+        var endsBlank = false
+
         @inline(__always)
         mutating func write(_ piece: EncodedStatic.Piece) {
             guard piece.value >= 0 else {
+                if column > 0 {
+                    // The segment's first line continues this one where it fits; else it starts the next.
+                    let fits =
+                        switch piece.firstEnd {
+                        case .hard: column &+ piece.firstLine <= 76 && (piece.firstLine > 0 || !endsBlank)
+                        case .soft, .open: column &+ piece.firstLine <= 75
+                        }
+                    if !fits { softBreak() }
+                }
                 copy(statics, piece.start..<piece.end)
-                column = piece.column
+                column = piece.firstEnd == .open ? column &+ piece.firstLine : piece.column
+                endsBlank = piece.endsBlank
                 return
             }
             let range = ranges[piece.value]
+            guard !range.isEmpty else { return }
             let inline = inline[piece.value]
             if inline.fits && column &+ inline.range.count <= 75
-                && (column > 0 || range.isEmpty || !SplicedBody.startsSpecially(values[range.lowerBound]))
+                && (column > 0 || !SplicedBody.startsSpecially(values[range.lowerBound]))
             {
                 // Encoded once for the send; here it fits on the line, away from its start.
                 copy(inlineBytes, inline.range)
                 column &+= inline.range.count
                 quoted &+= inline.quoted
                 count &+= range.count
-            } else if !range.isEmpty {
+            } else {
                 let value = UnsafeBufferPointer(rebasing: values[range])
-                // A line end right after static text would leave its last space at the end of a line.
-                if column > 0 && value[0] == 0x0A { softBreak() }
+                // A line end right after a space would leave the space at the end of a line.
+                if endsBlank && value[0] == 0x0A { softBreak() }
                 let piece = QuotedPrintable.write(value, lineEnd: .lf, column: column, open: true, to: next)
                 next = piece.next
                 column = piece.column
@@ -165,7 +203,14 @@ extension SplicedBody {
                 count &+= value.count &+ piece.lines &- 1
                 sawReturn = sawReturn || piece.sawReturn
             }
-            if column > 0 { softBreak() }
+            let last = values[range.upperBound &- 1]
+            endsBlank = column > 0 && (last == 0x20 || last == 0x09)
+        }
+
+        /// Ends the text's last line, after a value (a static segment ended its own).
+        mutating func finish() {
+            if endsBlank { softBreak() }
+            lineEnd()
         }
 
         @inline(__always)
@@ -181,9 +226,10 @@ extension SplicedBody {
             next[2] = 0x0A
             next += 3
             column = 0
+            endsBlank = false
         }
 
-        mutating func lineEnd() {
+        private mutating func lineEnd() {
             next[0] = 0x0D
             next[1] = 0x0A
             next += 2
