@@ -24,22 +24,30 @@ public struct RenderSamples {
             variables: variables)
         let push = try! MessageTemplate(
             name: "bench/push", parts: ["title": (.text, "{{customer.first_name}}, oferta!"), "body": (.text, "Use {{offer_code}} hoje")],
-            variables: variables)
+            variables: Array(variables.prefix(2)))  // no unsubscribe link, as in the example push campaign
         let renderer = EmailRenderer(configuration: .init(messageIDDomain: "bench.example"))
         let from = try! EmailAddress("Ciclo Loja <ofertas@bench.example>")
         let gateway = SMSGateway(url: "http://127.0.0.1:9/sms")
         let pushGateway = PushGateway(url: "http://127.0.0.1:9/push")
         let webhook = WebhookEndpoint(url: "http://127.0.0.1:9/hook", secret: "bench-secret-0123456789")
-        func values(_ i: Int) -> [String: String] {
-            ["customer.first_name": "Ana \(i)", "offer_code": "VERAO\(i)", "send.unsubscribe_url": "https://ciclo.example/u/tok\(i)"]
+        let tokenKey = KeyedHMAC(secret: "bench-token-secret-0123456789")
+        /// The customer's and campaign's values, and the send's signed unsubscribe links where the worker signs
+        /// them (`ChannelHandler.handle`: for every email, and for other channels whose template uses them).
+        func values(_ i: Int, _ channel: String, _ template: MessageTemplate) -> [String: String] {
+            var values = ["customer.first_name": "Ana \(i)", "offer_code": "VERAO\(i)"]
+            guard UnsubscribeLinks.needed(channel: channel, template: template) else { return values }
+            let links = UnsubscribeLinks.make(
+                baseURL: "https://ciclo.example", mailbox: "unsubscribe@bench.example", key: tokenKey,
+                idempotencyKey: "bench-\(i)", customer: Int64(i), channel: channel)
+            for (name, link) in links { values["send." + name] = link }
+            return values
         }
         let sender = EmailSender(
             from: from, headers: [EmailHeader("X-Ciclo-Campaign", "verao-2026")],
             unsubscribeMailbox: "unsubscribe@bench.example", configuration: renderer.configuration)
-        let tracking = EmailTracking(baseURL: "https://ciclo.example", secret: "bench-token-secret-0123456789")
+        let tracking = EmailTracking(baseURL: "https://ciclo.example", key: tokenKey)
         func renderEmail(_ i: Int, tracked: Bool) throws -> Int {
-            var emailValues = values(i)
-            emailValues["send.unsubscribe_mailto"] = "mailto:unsubscribe@bench.example?subject=unsubscribe%20tok\(i)"
+            let emailValues = values(i, "email", email)
             let envelope = try renderer.render(
                 email, values: emailValues, sender: sender, to: [try EmailAddress("ana\(i)@example.com")],
                 idempotencyKey: "bench-\(i)", date: Date(),
@@ -49,8 +57,7 @@ public struct RenderSamples {
             return envelope.message.count
         }
         func renderMessage(_ i: Int, tracked: Bool) throws -> Int {
-            var emailValues = values(i)
-            emailValues["send.unsubscribe_mailto"] = "mailto:unsubscribe@bench.example?subject=unsubscribe%20tok\(i)"
+            let emailValues = values(i, "email", email)
             let parts = try email.render(emailValues, derivingTextFromHTML: true).get()
             let html = tracked ? tracking.apply(html: parts["html"]!, key: "bench-\(i)", customer: Int64(i)) : parts["html"]!
             let message = EmailMessage(
@@ -77,20 +84,20 @@ public struct RenderSamples {
                 try renderEmail(i, tracked: false)
             }),
             ("sms", { i in
-                let parts = try sms.render(values(i)).get()
+                let parts = try sms.render(values(i, "sms", sms)).get()
                 let phone = try PhoneNumber("+351912345678")
                 guard case .ready(let message) = SMSMessage.compose(text: parts["body"]!, to: phone, from: "Ciclo", policy: SMSPolicy())
                 else { throw SampleError("sms did not compose") }
                 return gateway.request(for: message, idempotencyKey: "bench-\(i)").body.count
             }),
             ("push", { i in
-                let parts = try push.render(values(i)).get()
+                let parts = try push.render(values(i, "push", push)).get()
                 let notification = PushNotification(title: parts["title"]!, body: parts["body"]!)
                 return try pushGateway.request(for: notification, deviceToken: "token-\(i)", idempotencyKey: "bench-\(i)").body.count
             }),
             ("webhook", { i in
                 // The worker's body: the send's key, the customer's and campaign's identifiers, the rendered parts.
-                let parts = try sms.render(values(i)).get()
+                let parts = try sms.render(values(i, "webhook", sms)).get()
                 let payload = WebhookPayload(key: "bench-\(i)", customer: "cust-\(i)", campaign: "verao-2026", message: parts)
                 return try webhook.request(json: payload, idempotencyKey: "bench-\(i)", now: Date()).body.count
             }),

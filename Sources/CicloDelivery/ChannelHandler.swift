@@ -51,7 +51,8 @@ public struct ChannelHandler: JobHandler {
             logger.warning("no usable template; send suppressed", metadata: ["job": "\(job.id)", "why": "\(why)"])
             return .suppressed(reason: RenderFailure.reason)
         }
-        let links = unsubscribeLinks(for: job)
+        let links =
+            UnsubscribeLinks.needed(channel: job.channel, template: entry.template) ? unsubscribeLinks(for: job) : [:]
         if channel == .email {
             return await sendEmail(context, template: entry.template, values: context.values(links: links), links: links)
         }
@@ -73,14 +74,9 @@ public struct ChannelHandler: JobHandler {
 
     /// The signed https unsubscribe link and the mailto, for templates (`send.unsubscribe_url`) and headers.
     func unsubscribeLinks(for job: ClaimedJob) -> [String: String] {
-        let token = SignedToken.sign(
-            .init(key: job.idempotencyKey, customer: job.customerID, channel: job.channel, purpose: "u"),
-            key: tokenKey)
-        var links = ["unsubscribe_url": "\(configuration.publicBaseURL)/u/\(token)"]
-        if let mailbox = configuration.unsubscribeMailbox {
-            links["unsubscribe_mailto"] = "mailto:\(mailbox)?subject=unsubscribe%20\(token)"
-        }
-        return links
+        UnsubscribeLinks.make(
+            baseURL: configuration.publicBaseURL, mailbox: configuration.unsubscribeMailbox, key: tokenKey,
+            idempotencyKey: job.idempotencyKey, customer: job.customerID, channel: job.channel)
     }
 
     /// Renders the email from its compiled template (see `EmailRenderer.render(_:values:sender:...)`) and sends it.

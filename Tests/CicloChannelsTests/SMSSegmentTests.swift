@@ -1,5 +1,7 @@
-import CicloChannels
+import CicloTestSupport
 import Testing
+
+@testable import CicloChannels
 
 /// One segment-count expectation: the text, the encoding it should get, its length in units and its segments.
 struct SegmentCase: Sendable, CustomTestStringConvertible {
@@ -69,6 +71,33 @@ private func repeated(_ s: String, _ n: Int) -> String { String(repeating: s, co
         // Look-alikes that are not GSM-7: the escape itself, á, ç, backtick, tab, curly quote.
         for scalar in "\u{1B}áç`\t\u{2019}".unicodeScalars {
             #expect(GSM7.septets(for: scalar) == nil, "\(scalar.escaped(asASCII: true)) is not GSM-7")
+        }
+    }
+
+    /// The Latin-1 reading of the bytes against the scalar-by-scalar path, over text near every boundary (153, 160,
+    /// 67, 70 units) made of ASCII, Latin-1 inside and outside GSM-7, extension characters, and some text beyond
+    /// U+00FF, with and without transliteration: the same text, encoding, units and segments.
+    @Test(arguments: 0..<8)
+    func latin1PathIsTheScalarPath(seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        let pieces = [
+            "a", "Z", " ", "0", "@", "\n", "\r", "\u{1B}", "\t", "`", "é", "à", "Ç", "ñ", "á", "ç", "ã", "õ", "ß", "¿",
+            "£", "¤", "\u{A0}", "\u{AD}", "€", "^", "{", "}", "[", "~", "]", "|", "\\", "\u{0C}", "’", "🎉", "Ж",
+            "e\u{301}",
+        ]
+        for _ in 0..<400 {
+            let target = [0, 60, 67, 70, 140, 153, 160, 306, 320][Int(random.next() % 9)]
+            var text = ""
+            while text.unicodeScalars.count < target + Int(random.next() % 6) {
+                let plain = random.next() % 4 != 0
+                text += plain ? "a" : pieces[Int(random.next() % UInt64(pieces.count))]
+            }
+            for transliterate in [false, true] {
+                let fast = SMSText(text, transliterate: transliterate)
+                let general = SMSText(scalars: text, transliterate: transliterate)
+                #expect(fast == general, "\(text.debugDescription) transliterate: \(transliterate)")
+                if fast != general { return }
+            }
         }
     }
 }

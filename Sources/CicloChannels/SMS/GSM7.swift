@@ -32,7 +32,7 @@ public enum GSM7 {
 
     /// `septets(for:)` for U+0000 to U+00FF, where nearly all SMS text lies, read from the sets once rather than
     /// hashed per character; 0 means none.
-    private static let latinSeptets: [UInt8] = (0..<256).map { value in
+    static let latinSeptets: [UInt8] = (0..<256).map { value in
         let scalar = Unicode.Scalar(UInt8(value))
         return basicSet.contains(scalar) ? 1 : extensionSet.contains(scalar) ? 2 : 0
     }
