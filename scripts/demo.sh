@@ -131,6 +131,16 @@ step "running the win-back cycle now (out of its 09:00 schedule) and launching t
 "$CICLO" campaign run winback-cycle
 "$CICLO" campaign launch flash-sale
 
+step "previewing what a worker would send one customer: the deposit SMS (ciclo preview sends nothing)"
+previewed=$("$PG_BIN/psql" "$URL" -X -At -c "
+    SELECT c.external_id FROM customers c JOIN consents s ON s.customer_id = c.id
+    WHERE s.channel = 'sms' AND s.granted AND c.phone IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.customer_id = c.id AND x.channel = 'sms')
+    ORDER BY c.id LIMIT 1")
+if [ -n "$previewed" ]; then
+    "$CICLO" preview --campaign deposit-thanks --customer "$previewed" || echo "(a worker would not send it: see above)"
+fi
+
 step "customers act: deposits, big wins and losses, B2B demo requests, through POST /events"
 CICLO_EVENTS_TOKEN=$(cat "$STATE/events-token") python3 scripts/demo_responses.py events --reporter "$REPORTER" \
     --database "$URL"
