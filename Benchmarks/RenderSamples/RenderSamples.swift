@@ -36,10 +36,10 @@ public struct RenderSamples {
         func values(_ i: Int, _ channel: String, _ template: MessageTemplate) -> [String: String] {
             var values = ["customer.first_name": "Ana \(i)", "offer_code": "VERAO\(i)"]
             guard UnsubscribeLinks.needed(channel: channel, template: template) else { return values }
-            let links = UnsubscribeLinks.make(
+            UnsubscribeLinks(
                 baseURL: "https://ciclo.example", mailbox: "unsubscribe@bench.example", key: tokenKey,
-                idempotencyKey: "bench-\(i)", customer: Int64(i), channel: channel)
-            for (name, link) in links { values["send." + name] = link }
+                idempotencyKey: "bench-\(i)", customer: Int64(i), channel: channel
+            ).add(to: &values)
             return values
         }
         let sender = EmailSender(

@@ -52,7 +52,7 @@ public struct ChannelHandler: JobHandler {
             return .suppressed(reason: RenderFailure.reason)
         }
         let links =
-            UnsubscribeLinks.needed(channel: job.channel, template: entry.template) ? unsubscribeLinks(for: job) : [:]
+            UnsubscribeLinks.needed(channel: job.channel, template: entry.template) ? unsubscribeLinks(for: job) : nil
         if channel == .email {
             return await sendEmail(context, template: entry.template, values: context.values(links: links), links: links)
         }
@@ -73,15 +73,15 @@ public struct ChannelHandler: JobHandler {
     }
 
     /// The signed https unsubscribe link and the mailto, for templates (`send.unsubscribe_url`) and headers.
-    func unsubscribeLinks(for job: ClaimedJob) -> [String: String] {
-        UnsubscribeLinks.make(
+    func unsubscribeLinks(for job: ClaimedJob) -> UnsubscribeLinks {
+        UnsubscribeLinks(
             baseURL: configuration.publicBaseURL, mailbox: configuration.unsubscribeMailbox, key: tokenKey,
             idempotencyKey: job.idempotencyKey, customer: job.customerID, channel: job.channel)
     }
 
     /// Renders the email from its compiled template (see `EmailRenderer.render(_:values:sender:...)`) and sends it.
     func sendEmail(
-        _ context: SendContext, template: MessageTemplate, values: [String: String], links: [String: String]
+        _ context: SendContext, template: MessageTemplate, values: [String: String], links: UnsubscribeLinks?
     ) async -> JobOutcome {
         let job = context.job, settings = context.delivery.email
         // A send that cannot be rendered is suppressed before anything else is looked at, as for other channels.
@@ -112,7 +112,7 @@ public struct ChannelHandler: JobHandler {
             let envelope = try emailRenderer.render(
                 template, values: values, sender: sender, to: [try EmailAddress(address)],
                 idempotencyKey: job.idempotencyKey, date: Date(),
-                unsubscribe: ListUnsubscribe(url: links["unsubscribe_url"], mailto: links["unsubscribe_mailto"]),
+                unsubscribe: ListUnsubscribe(url: links?.url, mailto: links?.mailto),
                 tracking: tracking,
                 customer: job.customerID)
             return Self.outcome(await transport.send(envelope))

@@ -1,3 +1,4 @@
+import CicloChannels
 import CicloQueue
 import Foundation
 import Postgres
@@ -39,7 +40,7 @@ struct SendContext {
     /// - `campaign.key`, `campaign.name`;
     /// - `send.key`, `send.unsubscribe_url`, `send.unsubscribe_mailto`;
     /// - whatever the job's payload carries under `variables` (offer codes, product names...), as given.
-    func values(links: [String: String]) -> [String: String] {
+    func values(links: UnsubscribeLinks?) -> [String: String] {
         var values: [String: String] = [:]
         for field in ["email", "phone", "locale", "stage", "persona", "external_id", "timezone"] {
             if let value = Self.scalar(customer[field]) { values["customer.\(field)"] = value }
@@ -54,7 +55,7 @@ struct SendContext {
         if let key = campaignKey { values["campaign.key"] = key }
         if let name = Self.scalar(campaign["name"]) { values["campaign.name"] = name }
         values["send.key"] = job.idempotencyKey
-        for (name, link) in links { values["send.\(name)"] = link }
+        links?.add(to: &values)
         if case .object(let variables)? = payload["variables"] {
             for (name, raw) in variables { if let value = Self.scalar(raw) { values[name] = value } }
         }

@@ -95,6 +95,23 @@ enum UTF8Text {
 
     private static let hexDigits: StaticString = "0123456789abcdef"
 
+    /// The strings one after another, in one string sized once: `+` grew the result piece by piece.
+    static func concatenate(_ parts: String...) -> String {
+        var length = 0
+        for part in parts { length += part.utf8.count }
+        return String(unsafeUninitializedCapacity: length) { out in
+            var count = 0
+            for var part in parts {
+                part.withUTF8 { bytes in
+                    guard let base = bytes.baseAddress, count + bytes.count <= out.count else { return }
+                    (out.baseAddress! + count).initialize(from: base, count: bytes.count)
+                    count += bytes.count
+                }
+            }
+            return count
+        }
+    }
+
     /// Where the pieces of `value.split(separator: " ", omittingEmptySubsequences: false)` are, as offsets into
     /// `bytes` (the value's UTF-8), found without walking every character: `split` compares `Character`s, so a space
     /// that joins a neighbour in one character (a combining mark after it, a prepended mark before it) splits

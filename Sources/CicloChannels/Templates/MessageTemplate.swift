@@ -62,6 +62,8 @@ public struct MessageTemplate: Sendable {
     private let derivedText: DerivedText?
     /// The email parts compiled for splicing (see `SplicedBody`), when every part is plain and there is an HTML part.
     let emailParts: EmailParts?
+    /// Whether a variable is one of the send's unsubscribe links (see `UnsubscribeLinks.needed`).
+    public let declaresUnsubscribeLinks: Bool
 
     /// An email's subject and body parts in the forms `EmailRenderer.render(_:values:...)` splices values into.
     struct EmailParts: Sendable {
@@ -79,6 +81,9 @@ public struct MessageTemplate: Sendable {
     public init(name: String, parts: [String: (kind: PartKind, source: String)], variables: [TemplateVariable]) throws {
         self.name = name
         self.variables = variables
+        declaresUnsubscribeLinks = variables.contains {
+            $0.name == UnsubscribeLinks.urlVariable || $0.name == UnsubscribeLinks.mailtoVariable
+        }
         var declared: Set<String> = []
         for variable in variables {
             guard TemplateScanner.isValidName(variable.name) else {
