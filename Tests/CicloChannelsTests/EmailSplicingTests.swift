@@ -28,24 +28,29 @@ import Testing
         return text
     }
 
+    /// Up to 7 pieces, static text or a value (escaped or not, sometimes empty), and the values.
+    static func randomPart(_ random: inout SplitMix64) -> (PlainTemplate, [String]) {
+        var segments: [PlainTemplate.Segment] = []
+        var values: [String] = []
+        for _ in 0..<Int(random.next() % 8) {
+            if random.next() % 2 == 0 {
+                let text = randomText(&random, maxPieces: 30)
+                if !text.isEmpty { segments.append(.text(text)) }
+            } else {
+                values.append(randomText(&random, maxPieces: random.next() % 4 == 0 ? 0 : 6))
+                segments.append(.variable(index: values.count - 1, escaped: random.next() % 2 == 0))
+            }
+        }
+        return (PlainTemplate(segments: segments), values)
+    }
+
     /// Static text and values alternating at random: the spliced text is the rendered template's, byte for byte
     /// (so its encoding is `BodyEncoding.write`'s of the whole text; `QuotedPrintableTests` checks that one).
     @Test(arguments: 0..<24)
     func splicedTextIsTheRenderedText(seed: UInt64) {
         var random = SplitMix64(seed: seed)
         for _ in 0..<200 {
-            var segments: [PlainTemplate.Segment] = []
-            var values: [String] = []
-            for _ in 0..<Int(random.next() % 8) {
-                if random.next() % 2 == 0 {
-                    let text = Self.randomText(&random, maxPieces: 30)
-                    if !text.isEmpty { segments.append(.text(text)) }
-                } else {
-                    values.append(Self.randomText(&random, maxPieces: random.next() % 4 == 0 ? 0 : 6))
-                    segments.append(.variable(index: values.count - 1, escaped: random.next() % 2 == 0))
-                }
-            }
-            let template = PlainTemplate(segments: segments)
+            let (template, values) = Self.randomPart(&random)
             guard let body = SplicedBody(template, variableCount: values.count) else {
                 Issue.record("no CR in the pieces, yet not compiled")
                 return

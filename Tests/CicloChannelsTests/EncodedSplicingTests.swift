@@ -16,18 +16,7 @@ import Testing
         var random = SplitMix64(seed: seed)
         var encodedParts = 0
         for _ in 0..<200 {
-            var segments: [PlainTemplate.Segment] = []
-            var values: [String] = []
-            for _ in 0..<Int(random.next() % 8) {
-                if random.next() % 2 == 0 {
-                    let text = EmailSplicingTests.randomText(&random, maxPieces: 30)
-                    if !text.isEmpty { segments.append(.text(text)) }
-                } else {
-                    values.append(EmailSplicingTests.randomText(&random, maxPieces: random.next() % 4 == 0 ? 0 : 6))
-                    segments.append(.variable(index: values.count - 1, escaped: random.next() % 2 == 0))
-                }
-            }
-            let template = PlainTemplate(segments: segments)
+            let (template, values) = EmailSplicingTests.randomPart(&random)
             let body = try #require(SplicedBody(template, variableCount: values.count))
             let spliceValues = SpliceValues(values, escaped: template.escapedValues(values))
             let text = body.text(spliceValues)
