@@ -242,7 +242,9 @@ let package = Package(
             name: "CicloImportTests", dependencies: ["CicloImport", "CicloTestSupport", "Postgres"], swiftSettings: strict),
         .testTarget(
             name: "CicloSchedulerTests",
-            dependencies: ["CicloScheduler", "CicloCampaigns", "CicloQueue", "CicloTestSupport", "Postgres"],
+            dependencies: [
+                "CicloScheduler", "CicloCampaigns", "CicloChannels", "CicloQueue", "CicloTestSupport", "Postgres",
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -139,6 +139,8 @@ previewed=$("$PG_BIN/psql" "$URL" -X -At -c "
     ORDER BY c.id LIMIT 1")
 if [ -n "$previewed" ]; then
     "$CICLO" preview --campaign deposit-thanks --customer "$previewed" || echo "(a worker would not send it: see above)"
+else
+    echo "no customer with a phone and SMS consent to preview"
 fi
 
 step "customers act: deposits, big wins and losses, B2B demo requests, through POST /events"

@@ -8,6 +8,10 @@ import Synchronization
 /// `ciclo preview`: one customer's send of one campaign, rendered by the worker's own handler from the same
 /// customer and campaign fields a claim returns, and caught before any transport. Nothing is sent, queued or
 /// recorded.
+///
+/// Links and signatures are made with throwaway secrets: they look as they would be sent, but the reporter and a
+/// webhook's receiver refuse them, so output pasted anywhere (or fetched by a link scanner) cannot unsubscribe the
+/// customer, count an open or a click, or pass for a webhook.
 public struct Preview: Sendable {
     /// What a worker would do with the send.
     public struct Result: Sendable {
@@ -54,8 +58,17 @@ public struct Preview: Sendable {
     let logger: Logger
 
     public init(configuration: DeliveryConfiguration, logger: Logger) {
+        var configuration = configuration
+        configuration.tokenSecret = Self.throwawaySecret()
+        configuration.webhook?.secret = Self.throwawaySecret()
         self.configuration = configuration
         self.logger = logger
+    }
+
+    /// 256 random bits in hex, used for one preview and forgotten.
+    static func throwawaySecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<4).map { _ in String(generator.next() as UInt64, radix: 16) }.joined(separator: "-")
     }
 
     /// Renders campaign `campaign`'s send to customer `customer` on `channel` with `variant` and the campaign's
@@ -73,6 +86,7 @@ public struct Preview: Sendable {
                     ? "no campaign has the key \"\(campaign)\"" : "no customer has the external id \"\(customer)\"")
         }
         let key = "preview:\(campaign):\(customer)"
+        // The scheduler's payload also carries the occasion, which rendering does not read.
         let payload = try JSONSerialization.data(
             withJSONObject: ["variant": variant, "variables": variables], options: [.sortedKeys])
         let job = ClaimedJob(

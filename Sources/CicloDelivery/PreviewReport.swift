@@ -7,14 +7,18 @@ import Foundation
 /// both parts, as encoded), or an HTTP request's method, URL, headers and body (the SMS text with its encoding and
 /// segment count, the push or webhook JSON).
 public enum PreviewReport {
-    public static func render(_ result: Preview.Result, campaign: String, customer: String, variants: [String]) -> String {
+    public static func render(
+        _ result: Preview.Result, campaign: String, customer: String, variants: [String]
+    ) -> String {
         var lines = [
             "campaign \(campaign), customer \(customer), \(result.channel), variant \(result.variant)"
                 + (variants.count > 1 ? " (of \(variants.joined(separator: ", ")))" : ""),
             "send key \(result.idempotencyKey): a preview's own; the Message-ID, boundary and link tokens come from it",
+            "links and signatures use a throwaway secret: they look as sent, and the reporter refuses them",
         ]
         if let reason = result.blockedReason {
-            lines.append("not sent: a worker would stop at the send-time check (\(reason)); the message would have been:")
+            lines.append(
+                "not sent: a worker would stop at the send-time check (\(reason)); the message would have been:")
         }
         switch result.outcome {
         case .sent: break
@@ -45,7 +49,8 @@ public enum PreviewReport {
         return lines.joined(separator: "\n")
     }
 
-    /// "SMS: 2 segments, gsm7, 170 characters", read back from the provider request's JSON.
+    /// "SMS: 2 segments, GSM-7, 170 characters" (characters as a reader counts them; the segments count the
+    /// encoding's units), read back from the provider request's JSON.
     static func smsSummary(_ body: Data) -> String? {
         guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
             let segments = object["segments"] as? Int, let encoding = object["encoding"] as? String,

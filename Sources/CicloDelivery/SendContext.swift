@@ -38,7 +38,8 @@ struct SendContext {
     /// - `customer.*`: first_name, last_name, email, phone, locale, stage, persona, external_id, and
     ///   `customer.attributes.<name>` for each scalar attribute (first_name and last_name also come from attributes);
     /// - `campaign.key`, `campaign.name`;
-    /// - `send.key`, `send.unsubscribe_url`, `send.unsubscribe_mailto`;
+    /// - `send.key`, and `send.unsubscribe_url` and `send.unsubscribe_mailto` when the send has its links signed
+    ///   (`UnsubscribeLinks.needed`);
     /// - whatever the job's payload carries under `variables` (offer codes, product names...), as given.
     func values(links: UnsubscribeLinks?) -> [String: String] {
         var values: [String: String] = [:]

@@ -15,9 +15,9 @@ struct Ciclo: AsyncParsableCommand {
         version: BuildInfo.version,
         subcommands: [
             Migrate.self, ConfigCommand.self, CustomersCommand.self, EventsCommand.self, SegmentCommand.self,
-            CampaignCommand.self, PreviewCommand.self, SchedulerCommand.self, SimulateCommand.self, WhyCommand.self, WorkerCommand.self,
-            ReporterCommand.self, QueueCommand.self, RetryCommand.self, DiscardCommand.self, AggregateCommand.self,
-            ReportCommand.self, MaintenanceCommand.self, BenchCommand.self, Version.self,
+            CampaignCommand.self, PreviewCommand.self, SchedulerCommand.self, SimulateCommand.self, WhyCommand.self,
+            WorkerCommand.self, ReporterCommand.self, QueueCommand.self, RetryCommand.self, DiscardCommand.self,
+            AggregateCommand.self, ReportCommand.self, MaintenanceCommand.self, BenchCommand.self, Version.self,
         ]
     )
 }

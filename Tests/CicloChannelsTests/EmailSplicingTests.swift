@@ -184,7 +184,7 @@ import Testing
     }
 
     /// A message as a reader takes it: its headers, then each part's headers and decoded body, all as bytes. The
-    /// two paths agree on all of them; only where their quoted-printable soft breaks fall may differ.
+    /// two paths agree on all of them; their quoted-printable may differ (see `EncodedStatic`).
     static func readable(_ envelope: EmailEnvelope) throws -> [[UInt8]] {
         try parts(envelope).flatMap { headers, body -> [[UInt8]] in
             guard let body else { return [headers] }
@@ -203,7 +203,8 @@ import Testing
     /// The message cut at its boundary: the message's headers (no body), each part's headers and body, the end.
     static func parts(_ envelope: EmailEnvelope) throws -> [(headers: [UInt8], body: [UInt8]?)] {
         let text = String(decoding: envelope.message, as: UTF8.self)
-        let boundary = try #require(text.firstRange(of: "boundary=\"").map { text[$0.upperBound...].prefix { $0 != "\"" } })
+        let boundary = try #require(
+            text.firstRange(of: "boundary=\"").map { text[$0.upperBound...].prefix { $0 != "\"" } })
         let chunks = text.components(separatedBy: "--" + boundary)
         return chunks.enumerated().map { index, chunk in
             guard index > 0 && index < chunks.count - 1, let end = chunk.range(of: "\r\n\r\n") else {

@@ -5,9 +5,9 @@ import Testing
 @testable import CicloChannels
 
 /// `SplicedBody.quotedPrintable`: static text encoded once, values encoded where they fall, a soft break where a
-/// static segment's first line does not fit after a value. Its bytes may differ from encoding the whole text (some
-/// soft breaks fall elsewhere), so it is checked by what a reader gets: decoded by `QuotedPrintableReading` (written here from RFC 2045, not from the encoder), it is the text;
-/// and every line keeps the encoder's rules.
+/// static segment's first line does not fit after a value. Its bytes may differ from encoding the whole text, so it
+/// is checked by what a reader gets: decoded by `QuotedPrintableReading` (written here from RFC 2045, not from the
+/// encoder), it is the text; and every line keeps the encoder's rules.
 @Suite struct EncodedSplicingTests {
     /// Random static text and values (the splicing tests' pieces: "=", ".", "From ", spaces and tabs before line
     /// ends, non-ASCII, 2,000-character lines, empty values, adjacent values) at every column.
@@ -68,10 +68,11 @@ import Testing
 
     /// The reader itself: it refuses what is not quoted-printable, so that the checks above cannot pass on garbage.
     @Test func readerRefusesBadInput() {
-        #expect(throws: QuotedPrintableReading.Malformed.self) { try QuotedPrintableReading.decode(Array("a=G1\r\n".utf8)) }
-        #expect(throws: QuotedPrintableReading.Malformed.self) { try QuotedPrintableReading.decode(Array("a=4\r\n".utf8)) }
-        #expect(throws: QuotedPrintableReading.Malformed.self) { try QuotedPrintableReading.decode(Array("a\nb\r\n".utf8)) }
-        #expect(throws: QuotedPrintableReading.Malformed.self) { try QuotedPrintableReading.decode(Array("ab".utf8)) }
+        for bad in ["a=G1\r\n", "a=4\r\n", "a\nb\r\n", "ab"] {
+            #expect(throws: QuotedPrintableReading.Malformed.self, "\(bad.debugDescription)") {
+                try QuotedPrintableReading.decode(Array(bad.utf8))
+            }
+        }
         #expect(QuotedPrintableReading.brokenRules(Array("a \r\n".utf8)) == ["line 1 ends in white space"])
         #expect(QuotedPrintableReading.brokenRules(Array(".a\r\nFrom x\r\n".utf8)).count == 2)
         #expect(QuotedPrintableReading.brokenRules(Array((String(repeating: "a", count: 77) + "\r\n").utf8)).count == 1)

@@ -71,7 +71,8 @@ struct DemoTests {
         #expect(text.contains("customers: 3000 read"), "\(text.prefix(3000))")
         #expect(text.contains("campaign winback-cycle runs a cycle on the scheduler's next tick"))
         #expect(text.contains("campaign flash-sale launched"))
-        #expect(text.contains("campaign deposit-thanks, customer ") && text.contains("\nSMS: 1 segment"), "ciclo preview")
+        #expect(
+            text.contains("campaign deposit-thanks, customer ") && text.contains("\nSMS: 1 segment"), "ciclo preview")
         #expect(text.contains("simulated, on "))
         #expect(text.contains("winback-cycle") && text.contains("flash-sale"))
         #expect(text.contains("match"), "ciclo report --verify: \(text.suffix(3000))")

@@ -1,3 +1,4 @@
+import CicloChannels
 import CicloTestSupport
 import Foundation
 import Postgres
@@ -5,7 +6,7 @@ import Testing
 
 /// `ciclo preview` as a real process, on campaigns applied from the example files: the message it prints is what the
 /// worker's handler makes (an email a MIME parser reads, the SMS request with its encoding and segments, the push
-/// and webhook JSON), it writes nothing, and bad input gets an exit status and a sentence.
+/// and webhook JSON), its links do not work, it writes nothing, and bad input gets an exit status and a sentence.
 @Suite("ciclo preview, as a real process")
 struct PreviewCommandTests {
     static let environment = [
@@ -40,11 +41,12 @@ struct PreviewCommandTests {
     }
 
     func seed(_ db: MigrationDatabase) async throws -> PostgresConnection {
-        let files = ["winback-recurring.yaml", "deposit-trigger.yaml", "big-moments-experience.yaml",
-                     "sales-handoff-trigger.yaml"].map { StoreFiles.examples.appendingPathComponent($0).path }
-        let configuration = try await ciclo(
-            ["config", "apply", StoreFiles.examples.deletingLastPathComponent().appendingPathComponent("ciclo.yaml").path],
-            db)
+        let files = [
+            "winback-recurring.yaml", "deposit-trigger.yaml", "big-moments-experience.yaml",
+            "sales-handoff-trigger.yaml",
+        ].map { StoreFiles.examples.appendingPathComponent($0).path }
+        let lifecycle = StoreFiles.examples.deletingLastPathComponent().appendingPathComponent("ciclo.yaml")
+        let configuration = try await ciclo(["config", "apply", lifecycle.path], db)
         #expect(configuration.process.terminationStatus == 0, "\(configuration.stderr)")
         let apply = try await ciclo(["campaign", "apply"] + files, db)
         #expect(apply.process.terminationStatus == 0, "\(apply.stderr)")
@@ -66,6 +68,14 @@ struct PreviewCommandTests {
     @Test("an email: the worker's MIME message, both variants, Python's parser reads it; nothing is written")
     func email() async throws {
         try await withWorld { db, conn in
+            let tables = [
+                "send_jobs", "send_keys", "deliveries", "send_decisions", "events", "suppressions", "consents",
+                "responses",
+            ]
+            var before: [String: Int] = [:]
+            for table in tables {
+                before[table] = try await conn.query("SELECT count(*) FROM \(table)").scalar(Int.self)
+            }
             let run = try await preview(["--campaign", "winback-cycle", "--customer", "ana"], db)
             #expect(run.process.terminationStatus == 0, "\(run.stderr)")
             #expect(run.stdout.hasPrefix("campaign winback-cycle, customer ana, email, variant A (of A, B)\n"))
@@ -93,8 +103,16 @@ struct PreviewCommandTests {
             let otherSubject = try PythonEmail.parse(Data(otherMessage.utf8)).header("Subject")
             #expect(otherSubject != nil && otherSubject != parsed.header("Subject"), "variant B has its own content")
 
-            for table in ["send_jobs", "deliveries", "send_decisions"] {
-                #expect(try await conn.query("SELECT count(*) FROM \(table)").scalar(Int.self) == 0, "\(table)")
+            for table in tables {
+                let count = try await conn.query("SELECT count(*) FROM \(table)").scalar(Int.self)
+                #expect(count == before[table], "\(table)")
+            }
+            // The links look as sent but are signed with a throwaway secret: the reporter refuses them.
+            let unsubscribe = try #require(parsed.header("List-Unsubscribe"))
+            let token = try #require(
+                unsubscribe.firstRange(of: "/u/").map { unsubscribe[$0.upperBound...].prefix { $0 != ">" } })
+            #expect(throws: SignedToken.VerificationError.badSignature) {
+                try SignedToken.verify(String(token), purpose: "u", secret: Self.environment["CICLO_TOKEN_SECRET"]!)
             }
         }
     }
@@ -126,10 +144,12 @@ struct PreviewCommandTests {
             let noCustomer = try await preview(["--campaign", "winback-cycle", "--customer", "nobody"], db)
             #expect(noCustomer.process.terminationStatus == 66)
             #expect(noCustomer.stderr.contains("No customer has the external id \"nobody\"."), "\(noCustomer.stderr)")
-            let noVariant = try await preview(["--campaign", "winback-cycle", "--customer", "ana", "--variant", "Z"], db)
+            let noVariant = try await preview(
+            ["--campaign", "winback-cycle", "--customer", "ana", "--variant", "Z"], db)
             #expect(noVariant.process.terminationStatus == 65)
             #expect(noVariant.stderr.contains("Campaign winback-cycle has no variant \"Z\"; its variants are A, B."))
-            let wrongChannel = try await preview(["--campaign", "winback-cycle", "--customer", "ana", "--channel", "sms"], db)
+            let wrongChannel = try await preview(
+            ["--campaign", "winback-cycle", "--customer", "ana", "--channel", "sms"], db)
             #expect(wrongChannel.process.terminationStatus == 65)
             #expect(wrongChannel.stderr.contains("Campaign winback-cycle sends on email, not sms."))
 

@@ -9,7 +9,9 @@
 /// at 75 characters, leaving room for a soft break's "=", and a space at its end stays as it is, since the value or
 /// that "=" follows it. The last segment ends its line as the whole text's encoding would.
 ///
-/// Decoded, the part is the text the string path encodes; only the places of some soft breaks differ.
+/// Decoded, the part is the text the string path encodes. The raw lines may differ: where soft breaks fall, and a
+/// "." or an "F" quoted at a segment's start (or an "F" ending a segment) that the string path writes mid-line as it
+/// is.
 struct EncodedStatic: Sendable {
     /// One per segment: a value (`value`, as `SplicedBody.Segment` numbers them), or static text (`value` -1),
     /// whose encoding is `bytes[start..<end]` and whose last line ends at `column` (0 after a CRLF).

@@ -1,6 +1,7 @@
 /// Quoted-printable (RFC 2045 6.7) with soft line breaks so that encoded lines stay at 76 characters; a long line of
 /// the text comes back whole when decoded. Each line of the text (a final line end gives a final empty line) becomes
-/// one or more encoded lines, each followed by CRLF.
+/// one or more encoded lines, each followed by CRLF, but for the last line of an open piece (`write`), which the
+/// caller continues.
 ///
 /// Besides what RFC 2045 requires (non-ASCII, "=", and a space or tab at the end of a line, which relays may strip),
 /// a "." or "From " at the start of an encoded line is quoted, because some gateways still treat them specially
@@ -254,7 +255,8 @@ enum QuotedPrintable {
         }
 
         /// Whether one byte goes on the wire as "=XX" where it stands. A text line's end is a LF or a CR LF, so
-        /// "rom " after an "F" never crosses one: looking 5 bytes ahead within the whole text is enough.
+        /// "rom " after an "F" never crosses one: looking 5 bytes ahead within the text is enough, but at the end of
+        /// an open piece, whose continuation is not known here (`startsFrom`).
         @inline(__always)
         private func isQuoted(_ index: Int, atLineStart: Bool, isLast: Bool) -> Bool {
             let byte = bytes[index]

@@ -1,9 +1,11 @@
 import Foundation
 
 extension EmailRenderer {
-    /// Renders a campaign email straight from its compiled template: the same bytes as rendering the template's parts
-    /// (`MessageTemplate.render(_:derivingTextFromHTML: true)`), building an `EmailMessage` from them and `sender`,
-    /// and `render(_:)`, which is what it does whenever the fast path below does not apply, and for every error.
+    /// Renders a campaign email straight from its compiled template: the same message as rendering the template's
+    /// parts (`MessageTemplate.render(_:derivingTextFromHTML: true)`), building an `EmailMessage` from them and
+    /// `sender`, and `render(_:)`, which is what it does whenever the fast path below does not apply, and for every
+    /// error. The same headers byte for byte, and the same parts once decoded: their quoted-printable may break lines
+    /// elsewhere (see `EncodedStatic`).
     ///
     /// The fast path works from the compiled parts (`MessageTemplate.EmailParts`): the body parts' values are spliced
     /// between static text whose quoted-printable encoding was worked out once, the sender's headers were written

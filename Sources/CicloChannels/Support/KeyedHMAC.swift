@@ -29,8 +29,8 @@ struct WebhookSigningKey: Sendable {
     init(secret: String) { key = KeyedHMAC(secret: secret) }
 
     func sign(body: Data, timestamp: Int64) -> String {
-        // The signed text in one buffer, fed in one update: each update through swift-crypto's generic
-        // `DataProtocol` entry cost more than copying the body, and the hex is read from the MAC's own bytes.
+        // The signed text in one buffer, fed in one update: each call to swift-crypto's generic `update(data:)` cost
+        // more than copying the body; and the hex is read from the MAC's own bytes rather than an array of them.
         var signed = Array("\(timestamp).".utf8)
         signed.append(contentsOf: body)
         let mac = key.code { hmac in signed.withUnsafeBytes { hmac.update(data: $0) } }
