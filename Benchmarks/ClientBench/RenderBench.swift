@@ -25,19 +25,36 @@ struct RenderBench: AsyncParsableCommand {
     func run() async throws {
         let samples = RenderSamples()
         var table = ResultTable()
-        let drain = try await drainRate()
-        table.section("render, messages/s on one core, against the drain rate of one worker process")
+        // The drain is measured before and after the renders, and the faster of the two is the reference: on a
+        // shared machine it moves by a factor of two within minutes, and the faster drain is the harder target.
+        let before = try await drainRate()
+        var rates: [(String, Double)] = []
         for (channel, render) in samples.renderers {
-            // Every rendered message is checked for content, so the loop cannot be optimised away.
-            let clock = ContinuousClock()
-            let start = clock.now
-            var bytes = 0
-            for i in 0..<messages { bytes += try render(i) }
-            let rate = Double(messages) / (clock.now - start).seconds
-            guard bytes > messages else { throw BenchError("\(channel) rendered nothing") }
+            // The best of three rounds: what other processes take from this core only ever slows a round down.
+            var best = 0.0
+            for _ in 0..<3 {
+                // Every rendered message is checked for content, so the loop cannot be optimised away.
+                let clock = ContinuousClock()
+                let start = clock.now
+                var bytes = 0
+                for i in 0..<messages { bytes += try render(i) }
+                best = max(best, Double(messages) / (clock.now - start).seconds)
+                guard bytes > messages else { throw BenchError("\(channel) rendered nothing") }
+            }
+            rates.append((channel, best))
+        }
+        let after = try await drainRate()
+        let drain = max(before, after)
+        table.section("render, messages/s on one core, against the drain rate of one worker process")
+        for (channel, rate) in rates {
             table.row("\(channel) (template + message) vs drain", client: rate, reference: drain)
         }
-        table.note("target: every ratio 10 or more; drain: one in-process worker, null transport, \(drainJobs) jobs")
+        table.note(
+            "target: every ratio 10 or more; render: the best of 3 rounds; drain: one in-process worker, null"
+                + " transport, \(drainJobs) jobs")
+        table.note(
+            "drain before the renders \(Int(before.rounded())) jobs/s, after \(Int(after.rounded())); the faster is the"
+                + " reference")
         print("ciclo-bench render: \(messages) messages per channel, \(ProcessInfo.processInfo.activeProcessorCount) cores")
         print("")
         print(table.render())
