@@ -39,9 +39,9 @@ release: deps
 # The tests need a real server: with-test-db.sh starts one in a temporary directory and removes it afterwards.
 test: deps
 	$(SWIFT) build --build-tests
-	scripts/with-test-db.sh $(SWIFT) test --skip-build --skip DemoTests
+	SWIFT=$(SWIFT) scripts/with-test-db.sh scripts/swift-test.sh --skip-build --skip DemoTests
 	@# The demo test starts a whole system of its own: it runs alone, after the rest, so its load times no other test.
-	scripts/with-test-db.sh $(SWIFT) test --skip-build --filter DemoTests
+	SWIFT=$(SWIFT) scripts/with-test-db.sh scripts/swift-test.sh --skip-build --filter DemoTests
 
 # Not part of `make test`: real processes under kill -9, a PostgreSQL restart, a five-minute open transaction, a
 # 30-minute soak, fuzzing and attacks. The suites run one after another (CICLO_RELIABILITY=1 enables them) and each
