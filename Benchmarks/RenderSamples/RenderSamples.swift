@@ -36,24 +36,29 @@ public struct RenderSamples {
         func values(_ i: Int, _ channel: String, _ template: MessageTemplate) -> [String: String] {
             var values = ["customer.first_name": "Ana \(i)", "offer_code": "VERAO\(i)"]
             guard UnsubscribeLinks.needed(channel: channel, template: template) else { return values }
+            links(i, channel).add(to: &values)
+            return values
+        }
+        func links(_ i: Int, _ channel: String) -> UnsubscribeLinks {
             UnsubscribeLinks(
                 baseURL: "https://ciclo.example", mailbox: "unsubscribe@bench.example", key: tokenKey,
-                idempotencyKey: "bench-\(i)", customer: Int64(i), channel: channel
-            ).add(to: &values)
-            return values
+                idempotencyKey: "bench-\(i)", customer: Int64(i), channel: channel)
         }
         let sender = EmailSender(
             from: from, headers: [EmailHeader("X-Ciclo-Campaign", "verao-2026")],
             unsubscribeMailbox: "unsubscribe@bench.example", configuration: renderer.configuration)
         let tracking = EmailTracking(baseURL: "https://ciclo.example", key: tokenKey)
         func renderEmail(_ i: Int, tracked: Bool) throws -> Int {
-            let emailValues = values(i, "email", email)
+            // As the worker does: an email's links are always signed, and their signature gives the pixel's token.
+            let sendLinks = links(i, "email")
+            var emailValues = ["customer.first_name": "Ana \(i)", "offer_code": "VERAO\(i)"]
+            sendLinks.add(to: &emailValues)
             let envelope = try renderer.render(
                 email, values: emailValues, sender: sender, to: [try EmailAddress("ana\(i)@example.com")],
                 idempotencyKey: "bench-\(i)", date: Date(),
                 unsubscribe: ListUnsubscribe(
                     url: emailValues["send.unsubscribe_url"], mailto: emailValues["send.unsubscribe_mailto"]),
-                tracking: tracked ? tracking : nil, customer: Int64(i))
+                tracking: tracked ? tracking : nil, customer: Int64(i), openToken: sendLinks.openToken)
             return envelope.message.count
         }
         func renderMessage(_ i: Int, tracked: Bool) throws -> Int {

@@ -113,8 +113,7 @@ public struct ChannelHandler: JobHandler {
                 template, values: values, sender: sender, to: [try EmailAddress(address)],
                 idempotencyKey: job.idempotencyKey, date: Date(),
                 unsubscribe: ListUnsubscribe(url: links?.url, mailto: links?.mailto),
-                tracking: tracking,
-                customer: job.customerID)
+                tracking: tracking, customer: job.customerID, openToken: links?.openToken)
             return Self.outcome(await transport.send(envelope))
         } catch {
             // An invalid address (or header text) will not become valid by retrying.

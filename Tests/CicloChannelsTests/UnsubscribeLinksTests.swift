@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import CicloChannels
@@ -15,8 +16,17 @@ import Testing
         #expect(links.mailto == "mailto:unsubscribe@ciclo.example?subject=unsubscribe%20" + token)
         let claims = try SignedToken.verify(token, purpose: "u", key: key)
         #expect(claims.key == "winback:42:2026-12-07" && claims.customer == 42 && claims.channel == "sms")
-        #expect(throws: SignedToken.VerificationError.wrongPurpose) {
+        // The pixel's token comes from the same signature, and neither passes for the other.
+        let open = try SignedToken.verify(links.openToken, purpose: "o", key: key)
+        #expect(open == .init(key: "winback:42:2026-12-07", customer: 42, channel: "sms", purpose: "o"))
+        #expect(throws: SignedToken.VerificationError.badSignature) {
             try SignedToken.verify(token, purpose: "o", key: key)
+        }
+        #expect(throws: SignedToken.VerificationError.badSignature) {
+            try SignedToken.verify(links.openToken, purpose: "u", key: key)
+        }
+        #expect(throws: SignedToken.VerificationError.wrongPurpose) {
+            try SignedToken.verify(token, purpose: "c", key: key)
         }
         let other = KeyedHMAC(secret: "another-secret-0123456789")
         #expect(throws: SignedToken.VerificationError.badSignature) {
@@ -29,6 +39,52 @@ import Testing
         var values = ["offer_code": "X"]
         noMailbox.add(to: &values)
         #expect(values.keys.sorted() == ["offer_code", "send.unsubscribe_url"])
+    }
+
+    /// A pair's tokens carry one half of one MAC each; whole tokens (one MAC for claims that name their purpose, as
+    /// clicks and tokens signed before pairs have) still verify, and no token of one kind passes as the other.
+    @Test func pairedAndWholeTokens() throws {
+        let key = KeyedHMAC(secret: "links-test-secret-0123456789")
+        let pair = SignedToken.signPair(key: "k-7", customer: 7, channel: "email", key: key)
+        let claims = pair.open.split(separator: ".")[0]
+        #expect(pair.unsubscribe.hasPrefix(claims + "."), "one set of claims, two tags")
+        #expect(pair.open.split(separator: ".")[1].count == 22 && pair.unsubscribe.split(separator: ".")[1].count == 22)
+        #expect(try SignedToken.verify(pair.unsubscribe, purpose: "u", key: key).purpose == "u")
+        #expect(try SignedToken.verify(pair.open, purpose: "o", key: key).customer == 7)
+
+        // A whole token for the same send, as signed before pairs: it verifies for its own purpose only.
+        let whole = SignedToken.sign(.init(key: "k-7", customer: 7, channel: "email", purpose: "u"), key: key)
+        #expect(try SignedToken.verify(whole, purpose: "u", key: key).key == "k-7")
+        #expect(throws: SignedToken.VerificationError.wrongPurpose) {
+            try SignedToken.verify(whole, purpose: "o", key: key)
+        }
+
+        // A click token's MAC cut to either half does not pass for a pair's open or unsubscribe token: its claims
+        // name a purpose, so it is not the pair's claims, whatever half it is given.
+        let click = SignedToken.sign(
+            .init(key: "k-7", customer: 7, channel: "email", purpose: "c", url: "https://shop.example/"), key: key)
+        let pieces = click.split(separator: ".").map(String.init)
+        let tag = try #require(SignedToken.decodeBase64url(pieces[1]))
+        for (purpose, half) in [("o", tag.prefix(16)), ("u", tag.suffix(16))] {
+            let cut = pieces[0] + "." + SignedToken.base64url(Data(half))
+            #expect(throws: SignedToken.VerificationError.badSignature) {
+                try SignedToken.verify(cut, purpose: purpose, key: key)
+            }
+        }
+        // A pair's token is never a click, and a tag of another length is malformed.
+        #expect(throws: SignedToken.VerificationError.wrongPurpose) {
+            try SignedToken.verify(pair.open, purpose: "c", key: key)
+        }
+        let short = pieces[0] + "." + SignedToken.base64url(Data(tag.prefix(20)))
+        #expect(throws: SignedToken.VerificationError.malformed) { try SignedToken.verify(short, purpose: "c", key: key) }
+        // The other secret refuses both.
+        let other = KeyedHMAC(secret: "another-secret-0123456789")
+        #expect(throws: SignedToken.VerificationError.badSignature) {
+            try SignedToken.verify(pair.open, purpose: "o", key: other)
+        }
+        #expect(throws: SignedToken.VerificationError.badSignature) {
+            try SignedToken.verify(whole, purpose: "u", secret: "another-secret-0123456789")
+        }
     }
 
     /// Signed for every email (its List-Unsubscribe header); for other channels only when the template declares a

@@ -36,6 +36,9 @@ struct TrackingTests {
             #expect(click.hasPrefix(f.baseURL + "/c/"))
             #expect(hrefs[1] == "mailto:help@shop.example")
             #expect(hrefs[2].hasPrefix(f.baseURL + "/u/"))
+            // One signature gave the pixel and the unsubscribe link their tokens: the same claims, two tags.
+            let pixelClaims = pixelURL.dropFirst((f.baseURL + "/o/").count).split(separator: ".").first
+            #expect(pixelClaims != nil && hrefs[2].dropFirst((f.baseURL + "/u/").count).hasPrefix(pixelClaims! + "."))
 
             // A click seconds after delivery is a link scanner's; it still redirects. (The delivery is stamped now,
             // so a slow machine between the worker's run and this request cannot make it a person's.)
@@ -102,8 +105,11 @@ struct TrackingTests {
             // A genuine open token presented as a click, and text that is no token at all.
             let openToken = SignedToken.sign(
                 .init(key: "k-1", customer: customer, channel: "email", purpose: "o"), secret: f.tokenSecret)
+            // The pixel's token of a pair presented as its unsubscribe token: the pixel's URL never unsubscribes.
+            let pair = SignedToken.signPair(
+                key: "k-1", customer: customer, channel: "email", key: KeyedHMAC(secret: f.tokenSecret))
             for path in ["/c/\(forged)", "/c/\(tampered)", "/c/\(openToken)", "/c/garbage", "/o/\(forged)",
-                         "/o/\(genuine)", "/u/\(forged)"] {
+                         "/o/\(genuine)", "/u/\(forged)", "/u/\(pair.open)"] {
                 let reply = try await f.http("GET", path)
                 #expect(reply.status == 400, "\(path) answered \(reply.status)")
                 #expect(reply.headers["location"] == nil)
@@ -117,7 +123,7 @@ struct TrackingTests {
             #expect(try await f.count("SELECT count(*) FROM suppressions") == 0)
             let metrics = try await f.http("GET", "/metrics").text
             #expect(metrics.contains(#"ciclo_reporter_rejected_tokens_total{route="/c/{token}"} 4"#), "\(metrics)")
-            #expect(metrics.contains(#"ciclo_reporter_rejected_tokens_total{route="/u/{token}"} 2"#))
+            #expect(metrics.contains(#"ciclo_reporter_rejected_tokens_total{route="/u/{token}"} 3"#))
         }
     }
 

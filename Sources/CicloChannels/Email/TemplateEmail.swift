@@ -11,25 +11,26 @@ extension EmailRenderer {
     /// between static text whose quoted-printable encoding was worked out once, the sender's headers were written
     /// once, and no body is ever a `String`. `tracking` (the worker's click and open tracking for `customer`) fills
     /// the slots the template's links and pixel were given (`TrackedHTML`); when the template has none, it is
-    /// applied to the rendered HTML, which is then encoded as a whole.
+    /// applied to the rendered HTML, which is then encoded as a whole. `openToken` is the pixel's token where the
+    /// send's unsubscribe links were signed (`UnsubscribeLinks.openToken`); without it the pixel is signed here.
     ///
     /// Throws `RenderFailure` when a variable has neither a value nor a default, `EmailError` when the message cannot
     /// be built.
     public func render(
         _ template: MessageTemplate, values: [String: String], sender: EmailSender, to: [EmailAddress],
         idempotencyKey: String, date: Date, unsubscribe: ListUnsubscribe?, tracking: EmailTracking? = nil,
-        customer: Int64 = 0
+        customer: Int64 = 0, openToken: String? = nil
     ) throws -> EmailEnvelope {
         let resolved = try template.resolve(values).get()
         if let envelope = spliced(
             template, resolved, sender: sender, to: to, idempotencyKey: idempotencyKey, date: date,
-            unsubscribe: unsubscribe, tracking: tracking, customer: customer)
+            unsubscribe: unsubscribe, tracking: tracking, customer: customer, openToken: openToken)
         {
             return envelope
         }
         return try renderMessage(
             template, values: values, sender: sender, to: to, idempotencyKey: idempotencyKey, date: date,
-            unsubscribe: unsubscribe, tracking: tracking, customer: customer)
+            unsubscribe: unsubscribe, tracking: tracking, customer: customer, openToken: openToken)
     }
 
     /// The straightforward path: the parts as strings, an `EmailMessage`, `render(_:)`. What the worker did before
@@ -37,10 +38,12 @@ extension EmailRenderer {
     func renderMessage(
         _ template: MessageTemplate, values: [String: String], sender: EmailSender, to: [EmailAddress],
         idempotencyKey: String, date: Date, unsubscribe: ListUnsubscribe?, tracking: EmailTracking? = nil,
-        customer: Int64 = 0
+        customer: Int64 = 0, openToken: String? = nil
     ) throws -> EmailEnvelope {
         let parts = try template.render(values, derivingTextFromHTML: true).get()
-        let html = parts["html"].map { tracking?.apply(html: $0, key: idempotencyKey, customer: customer) ?? $0 } ?? ""
+        let html = parts["html"].map {
+            tracking?.apply(html: $0, key: idempotencyKey, customer: customer, openToken: openToken) ?? $0
+        } ?? ""
         let message = EmailMessage(
             from: sender.from, replyTo: sender.replyTo, to: to, subject: parts["subject"] ?? "", html: html,
             text: parts["text"], idempotencyKey: idempotencyKey, date: date, unsubscribe: unsubscribe,
@@ -52,7 +55,8 @@ extension EmailRenderer {
     /// reports the failure exactly as it always has).
     func spliced(
         _ template: MessageTemplate, _ values: [String], sender: EmailSender, to: [EmailAddress],
-        idempotencyKey: String, date: Date, unsubscribe: ListUnsubscribe?, tracking: EmailTracking?, customer: Int64
+        idempotencyKey: String, date: Date, unsubscribe: ListUnsubscribe?, tracking: EmailTracking?, customer: Int64,
+        openToken: String? = nil
     ) -> EmailEnvelope? {
         guard let parts = template.emailParts, let prepared = sender.prepared,
             prepared.configuration == configuration, !to.isEmpty, !idempotencyKey.isEmpty,
@@ -72,13 +76,15 @@ extension EmailRenderer {
         if let tracking {
             // A base URL holding "<" could add a "</body>" before the pixel's place: left to `apply`.
             if let tracked = parts.trackedHTML, !UTF8Text.contains(tracking.baseURL, UInt8(ascii: "<")),
-                let filled = tracked.slots(tracking, key: idempotencyKey, customer: customer, escaped: escaped)
+                let filled = tracked.slots(
+                    tracking, key: idempotencyKey, customer: customer, openToken: openToken, escaped: escaped)
             {
                 htmlBody = tracked.body
                 slots = filled
             } else {
                 let html = tracking.apply(
-                    html: parts.htmlTemplate.render(values), key: idempotencyKey, customer: customer)
+                    html: parts.htmlTemplate.render(values), key: idempotencyKey, customer: customer,
+                    openToken: openToken)
                 guard !Blank.isBlank(html, .whitespacesAndNewlines) else { return nil }
                 trackedWhole = html
             }

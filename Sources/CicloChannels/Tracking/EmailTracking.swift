@@ -19,10 +19,12 @@ public struct EmailTracking: Sendable {
         self.key = key
     }
 
-    public func apply(html: String, key: String, customer: Int64) -> String {
+    /// `openToken` is the send's pixel token where its unsubscribe links were signed (`UnsubscribeLinks`); without
+    /// it the pixel is signed here.
+    public func apply(html: String, key: String, customer: Int64, openToken: String? = nil) -> String {
         guard !html.isEmpty else { return html }
         let linked = wrapLinks(html) { url in clickURL(url, key: key, customer: customer) }
-        let pixel = pixel(key: key, customer: customer)
+        let pixel = pixel(key: key, customer: customer, token: openToken)
         guard let body = linked.range(of: "</body>", options: [.caseInsensitive, .backwards]) else {
             return linked + pixel
         }
@@ -51,9 +53,9 @@ public struct EmailTracking: Sendable {
         return link("", "/c/", token, "")
     }
 
-    /// The open pixel of send `key`.
-    func pixel(key: String, customer: Int64) -> String {
-        let token = SignedToken.sign(.init(key: key, customer: customer, channel: "email", purpose: "o"), key: self.key)
+    /// The open pixel of send `key`, with its token if it was signed already.
+    func pixel(key: String, customer: Int64, token: String? = nil) -> String {
+        let token = token ?? SignedToken.signPair(key: key, customer: customer, channel: "email", key: self.key).open
         return link(
             "<img src=\"", "/o/", token,
             "\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;height:1px\">")

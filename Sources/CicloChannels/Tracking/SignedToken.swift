@@ -26,6 +26,16 @@ public struct SignedToken: Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case key = "k", customer = "c", channel = "ch", purpose = "p", url = "u"
         }
+
+        /// A paired token's claims carry no purpose (`SignedToken.signPair`): it decodes as "".
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            key = try container.decode(String.self, forKey: .key)
+            customer = try container.decode(Int64.self, forKey: .customer)
+            channel = try container.decode(String.self, forKey: .channel)
+            purpose = try container.decodeIfPresent(String.self, forKey: .purpose) ?? ""
+            url = try container.decodeIfPresent(String.self, forKey: .url)
+        }
     }
 
     public enum VerificationError: Error, Sendable, Equatable {
@@ -37,40 +47,64 @@ public struct SignedToken: Sendable, Equatable {
     /// The claims' JSON is what JSONEncoder writes with sorted keys and unescaped slashes (`JSONText`), written by
     /// hand: the encoder and Foundation's base64 took most of the cost of an email's open pixel and its links.
     public static func sign(_ claims: Claims, secret: SymmetricKey) -> String {
-        sign(claims) { token in token.withUnsafeBytes { HMAC<SHA256>.authenticationCode(for: $0, using: secret) } }
+        let signed = claimsText(claims, withPurpose: true)
+        let code = signed.withUnsafeBytes { HMAC<SHA256>.authenticationCode(for: $0, using: secret) }
+        return code.withUnsafeBytes { token(signed, tag: $0) }
     }
 
     /// Signs claims with a secret keyed once (what a worker does for every send's links).
     public static func sign(_ claims: Claims, key: KeyedHMAC) -> String {
-        sign(claims) { token in key.code { hmac in hmac.update(data: token) } }
+        let signed = claimsText(claims, withPurpose: true)
+        return key.code { hmac in signed.withUnsafeBytes { hmac.update(data: $0) } }
+            .withUnsafeBytes { token(signed, tag: $0) }
     }
 
-    private static func sign(_ claims: Claims, mac: (UnsafeRawBufferPointer) -> HMAC<SHA256>.MAC) -> String {
+    /// The open pixel's and the unsubscribe links' tokens of one send, from one signature: the claims carry no
+    /// purpose, and each token carries one half of their MAC (the pixel the first 16 bytes, the unsubscribe links
+    /// the last). Signing is most of what a token costs, and every tracked email needs both. A half says nothing of
+    /// the other, so whoever sees the pixel's URL (an image proxy's log) still cannot unsubscribe the customer, and a
+    /// half is 128 bits, as much as RFC 2104 asks of a truncated HMAC.
+    public static func signPair(key idempotencyKey: String, customer: Int64, channel: String, key: KeyedHMAC)
+        -> (open: String, unsubscribe: String)
+    {
+        let signed = claimsText(
+            .init(key: idempotencyKey, customer: customer, channel: channel, purpose: ""), withPurpose: false)
+        let code = key.code { hmac in signed.withUnsafeBytes { hmac.update(data: $0) } }
+        return code.withUnsafeBytes { code in
+            (token(signed, tag: UnsafeRawBufferPointer(rebasing: code[..<16])),
+             token(signed, tag: UnsafeRawBufferPointer(rebasing: code[16...])))
+        }
+    }
+
+    /// The purposes a paired token may carry, and where their half of the MAC starts.
+    static let pairedHalves: [String: Int] = ["o": 0, "u": 16]
+
+    /// base64url (RFC 4648 section 5, no padding) of the claims' JSON: what a token's MAC signs.
+    private static func claimsText(_ claims: Claims, withPurpose: Bool) -> [UInt8] {
         var json = JSONText(capacity: 96 + claims.key.utf8.count + (claims.url?.utf8.count ?? 0))
         json.beginObject()
         json.field("c", Int(claims.customer))
         json.field("ch", claims.channel)
         json.field("k", claims.key)
-        json.field("p", claims.purpose)
+        if withPurpose { json.field("p", claims.purpose) }
         if let url = claims.url { json.field("u", url) }
         json.endObject()
-        // base64url without padding (RFC 4648 section 5), as `base64url` gives, written straight into the token's
-        // storage: the claims, then "." and the MAC of what precedes it (32 bytes, 43 characters).
-        let claimsLength = (4 * json.bytes.count + 2) / 3
-        return String(unsafeUninitializedCapacity: claimsLength + 1 + 43) { token in
-            var count = 0
-            Base64.encode(json.bytes, alphabet: Base64.url, padded: false) { character in
-                token[count] = character
-                count += 1
-            }
-            let code = mac(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: token[..<count])))
+        var text: [UInt8] = []
+        text.reserveCapacity((4 * json.bytes.count + 2) / 3)
+        Base64.encode(json.bytes, alphabet: Base64.url, padded: false) { text.append($0) }
+        return text
+    }
+
+    /// `signed`, "." and `tag` in base64url, written straight into the token's storage.
+    private static func token(_ signed: [UInt8], tag: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: signed.count + 1 + (4 * tag.count + 2) / 3) { token in
+            var count = signed.count
+            _ = token.initialize(from: signed)
             token[count] = UInt8(ascii: ".")
             count += 1
-            code.withUnsafeBytes { code in
-                Base64.encode(code, alphabet: Base64.url, padded: false) { character in
-                    token[count] = character
-                    count += 1
-                }
+            Base64.encode(tag, alphabet: Base64.url, padded: false) { character in
+                token[count] = character
+                count += 1
             }
             return count
         }
@@ -89,28 +123,48 @@ public struct SignedToken: Sendable, Equatable {
     public static func verify(_ token: String, purpose: String, secret: SymmetricKey) throws(VerificationError)
         -> Claims
     {
-        try verify(token, purpose: purpose) { mac, signed in
-            HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: signed, using: secret)
-        }
+        try verify(token, purpose: purpose) { signed in Data(HMAC<SHA256>.authenticationCode(for: signed, using: secret)) }
     }
 
     /// The same with a secret keyed once (the reporter checks every open, click and unsubscribe with one).
-    /// `MAC == Data` compares in constant time, as `isValidAuthenticationCode` does.
     public static func verify(_ token: String, purpose: String, key: KeyedHMAC) throws(VerificationError) -> Claims {
-        try verify(token, purpose: purpose) { mac, signed in key.code { $0.update(data: signed) } == mac }
+        try verify(token, purpose: purpose) { signed in Data(key.code { $0.update(data: signed) }) }
     }
 
-    private static func verify(_ token: String, purpose: String, valid: (Data, Data) -> Bool)
-        throws(VerificationError) -> Claims
+    /// A token is either whole (its claims name their purpose, its tag is the MAC's 32 bytes) or one of a pair
+    /// (its claims name none, its tag is the 16 bytes of the MAC that `pairedHalves` gives the purpose asked for).
+    /// A pair's claims without a purpose keep a whole token's MAC, cut in half, from passing as one of a pair.
+    private static func verify(_ token: String, purpose: String, mac: (Data) -> Data) throws(VerificationError)
+        -> Claims
     {
         let pieces = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard pieces.count == 2, let mac = decodeBase64url(String(pieces[1])),
+        guard pieces.count == 2, let tag = decodeBase64url(String(pieces[1])),
               let json = decodeBase64url(String(pieces[0]))
         else { throw .malformed }
-        guard valid(mac, Data(pieces[0].utf8)) else { throw .badSignature }
-        guard let claims = try? JSONDecoder().decode(Claims.self, from: json) else { throw .malformed }
+        let expected: Data
+        switch tag.count {
+        case 32: expected = mac(Data(pieces[0].utf8))
+        case 16:
+            guard let half = pairedHalves[purpose] else { throw .wrongPurpose }
+            expected = mac(Data(pieces[0].utf8)).subdata(in: half..<half + 16)
+        default: throw .malformed
+        }
+        guard equalInConstantTime(tag, expected) else { throw .badSignature }
+        guard var claims = try? JSONDecoder().decode(Claims.self, from: json) else { throw .malformed }
+        if tag.count == 16 {
+            guard claims.purpose.isEmpty else { throw .badSignature }
+            claims.purpose = purpose
+        }
         guard claims.purpose == purpose else { throw .wrongPurpose }
         return claims
+    }
+
+    /// Whether two tags of the same length are equal, taking as long whichever byte differs.
+    private static func equalInConstantTime(_ a: Data, _ b: Data) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for (x, y) in zip(a, b) { difference |= x ^ y }
+        return difference == 0
     }
 
     static func base64url(_ data: Data) -> String {

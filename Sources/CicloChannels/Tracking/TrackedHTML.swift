@@ -148,7 +148,9 @@ struct TrackedHTML: Sendable {
 
     /// What fills the slots for one send (`escaped` holds the HTML-escaped values): each link's target, wrapped or
     /// as written, then the pixel; nil when a value that is a link's target could end the attribute or the tag.
-    func slots(_ tracking: EmailTracking, key: String, customer: Int64, escaped: [String]) -> [String]? {
+    func slots(
+        _ tracking: EmailTracking, key: String, customer: Int64, openToken: String?, escaped: [String]
+    ) -> [String]? {
         var slots: [String] = []
         slots.reserveCapacity(links.count + 1)
         for link in links {
@@ -167,7 +169,7 @@ struct TrackedHTML: Sendable {
             let wrapped = tracking.clickURL(url, key: key, customer: customer)
             slots.append(link.quoted ? wrapped : "\"" + wrapped + "\"")
         }
-        slots.append(tracking.pixel(key: key, customer: customer))
+        slots.append(tracking.pixel(key: key, customer: customer, token: openToken))
         return slots
     }
 }

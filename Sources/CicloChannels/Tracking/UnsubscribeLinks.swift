@@ -1,10 +1,13 @@
 /// The links a send carries for unsubscribing, signed for the reporter: `url` (`<base>/u/<token>`, which the
 /// reporter's one-click endpoint takes) and, with a mailbox, `mailto` (its subject carries the same token).
 /// Templates read them as `send.unsubscribe_url` and `send.unsubscribe_mailto`; an email's `List-Unsubscribe`
-/// carries both.
+/// carries both. The same signature gives the send's open pixel its token (`SignedToken.signPair`), which a
+/// tracked email takes from here rather than signing again.
 public struct UnsubscribeLinks: Sendable, Equatable {
     public var url: String
     public var mailto: String?
+    /// The token of the send's open pixel (`<base>/o/<token>`).
+    public var openToken: String
 
     /// The template variables these links fill.
     public static let urlVariable = "send.unsubscribe_url"
@@ -13,8 +16,9 @@ public struct UnsubscribeLinks: Sendable, Equatable {
     public init(
         baseURL: String, mailbox: String?, key: KeyedHMAC, idempotencyKey: String, customer: Int64, channel: String
     ) {
-        let token = SignedToken.sign(
-            .init(key: idempotencyKey, customer: customer, channel: channel, purpose: "u"), key: key)
+        let tokens = SignedToken.signPair(key: idempotencyKey, customer: customer, channel: channel, key: key)
+        let token = tokens.unsubscribe
+        openToken = tokens.open
         url = UTF8Text.concatenate(baseURL, "/u/", token)
         mailto = mailbox.map { UTF8Text.concatenate("mailto:", $0, "?subject=unsubscribe%20", token) }
     }
