@@ -19,6 +19,13 @@ public struct RenderSamples {
                 "html": (.html, String(repeating: "<p>Olá {{customer.first_name}}, aproveite <b>{{offer_code}}</b> em todas as lojas. Até 50% de desconto!</p>\n", count: 20)
                     + "<p><a href=\"{{send.unsubscribe_url}}\">Cancelar subscrição</a></p>"),
             ], variables: variables)
+        // Mostly Greek: base64 bodies, for `make profile-render CHANNEL=email-greek`.
+        let greek = try! MessageTemplate(
+            name: "bench/email-greek", parts: [
+                "subject": (.text, "{{customer.first_name}}, η καλοκαιρινή σας προσφορά: {{offer_code}}"),
+                "html": (.html, String(repeating: "<p>Γεια σας {{customer.first_name}}, χρησιμοποιήστε τον κωδικό <b>{{offer_code}}</b> σε όλα τα καταστήματα. Έως 50% έκπτωση!</p>\n", count: 20)
+                    + "<p><a href=\"{{send.unsubscribe_url}}\">Διαγραφή</a></p>"),
+            ], variables: variables)
         let sms = try! MessageTemplate(
             name: "bench/sms", parts: ["body": (.text, "Olá {{customer.first_name}}! Código {{offer_code}}: até 50% de desconto. Sair: {{send.unsubscribe_url}}")],
             variables: variables)
@@ -48,7 +55,7 @@ public struct RenderSamples {
             from: from, headers: [EmailHeader("X-Ciclo-Campaign", "verao-2026")],
             unsubscribeMailbox: "unsubscribe@bench.example", configuration: renderer.configuration)
         let tracking = EmailTracking(baseURL: "https://ciclo.example", key: tokenKey)
-        func renderEmail(_ i: Int, tracked: Bool) throws -> Int {
+        func renderEmail(_ i: Int, tracked: Bool, template email: MessageTemplate = email) throws -> Int {
             // As the worker does: an email's links are always signed, and their signature gives the pixel's token.
             let sendLinks = links(i, "email")
             var emailValues = ["customer.first_name": "Ana \(i)", "offer_code": "VERAO\(i)"]
@@ -76,6 +83,7 @@ public struct RenderSamples {
         references = [
             ("email-message", { i in try renderMessage(i, tracked: true) }),
             ("email-message-untracked", { i in try renderMessage(i, tracked: false) }),
+            ("email-greek", { i in try renderEmail(i, tracked: true, template: greek) }),
         ]
         renderers = [
             ("email", { i in

@@ -32,6 +32,31 @@ import Testing
         #expect(HTMLText.plainText(fromHTML: html) == text)
     }
 
+    /// Where the encoded-word encoder skips Unicode's grapheme rules, Swift's own clusters agree: every scalar below
+    /// U+0480 that the check lets through stays a cluster of its own beside any other it lets through (tried beside
+    /// a sample of them, both ways round), and the joiners in or near that range are refused.
+    @Test func scalarsTakenAsClustersAreClusters() {
+        let allowed = (0..<0x480).compactMap(Unicode.Scalar.init).filter {
+            EncodedWord.Encoder.scalarsAreClusters(Array(String($0).utf8))
+        }
+        #expect(allowed.count > 1_000)
+        let neighbours = allowed.filter { $0.value % 7 == 0 } + ["\n", " ", "a", "ά", "Ж", "\u{00AD}", "\u{036F}"]
+            .filter { EncodedWord.Encoder.scalarsAreClusters(Array(String($0).utf8)) }
+        var joined: [String] = []
+        for scalar in allowed {
+            for other in neighbours {
+                let pair = String(scalar) + String(other), reversed = String(other) + String(scalar)
+                if pair.count != 2 { joined.append(pair.debugDescription) }
+                if reversed.count != 2 { joined.append(reversed.debugDescription) }
+            }
+        }
+        #expect(joined.isEmpty, "\(joined.prefix(10))")
+        for joiner in ["\u{0301}", "\u{0345}", "\u{036F}", "\r", "\u{0483}", "e\u{0301}", "👍🏽", "\u{200D}"] {
+            #expect(!EncodedWord.Encoder.scalarsAreClusters(Array(joiner.utf8)), "\(joiner.debugDescription)")
+        }
+        #expect(EncodedWord.Encoder.scalarsAreClusters(Array("Καλοκαίρι, Ана, verão".utf8)))
+    }
+
     @Test func quotedPrintableSoftBreaksAtSeventySixAndDecodesBack() {
         let bytes = BodyEncoding.canonicalBytes(String(repeating: "aé=", count: 100) + " ")
         let lines = BodyEncoding.quotedPrintableLines(bytes)

@@ -14,13 +14,17 @@ import Testing
     @Test(arguments: 0..<24)
     func decodesToTheTextAndKeepsTheRules(seed: UInt64) throws {
         var random = SplitMix64(seed: seed)
-        var encodedParts = 0
+        var encodedParts = 0, settledEarly = 0
         for _ in 0..<200 {
             let (template, values) = EmailSplicingTests.randomPart(&random)
             let body = try #require(SplicedBody(template, variableCount: values.count))
             let spliceValues = SpliceValues(values, escaped: template.escapedValues(values))
             let text = body.text(spliceValues)
             let canonical = text.withUnsafeBufferPointer { BodyEncoding.canonicalBytes($0) }
+            if body.certainlyBase64(spliceValues) {
+                settledEarly += 1
+                #expect(BodyEncoding.choose(for: canonical) == .base64, "settled early, it must be what the text gets")
+            }
             guard let encoded = body.quotedPrintable(spliceValues) else {
                 // Declined only where the whole text's encoding would not be quoted-printable of the LF text.
                 #expect(BodyEncoding.choose(for: canonical) == .base64, "\(String(decoding: text, as: UTF8.self))")
@@ -35,6 +39,7 @@ import Testing
             if decoded != canonical || !broken.isEmpty { return }
         }
         #expect(encodedParts > 50, "many generated parts are quoted-printable (the others hold much non-ASCII)")
+        #expect(settledEarly > 0, "some are base64 on their static text alone")
     }
 
     /// A value that starts with a line end after static text ending in a space: the space must not end a line. A
@@ -54,6 +59,25 @@ import Testing
         let encoded = try #require(body.quotedPrintable(SpliceValues(["rom me"], escaped: ["rom me"])))
         #expect(String(decoding: encoded, as: UTF8.self) == "x\r\n=46rom me\r\n")
         #expect(QuotedPrintableReading.brokenRules(encoded).isEmpty)
+    }
+
+    /// Static text mostly in Greek settles base64 before any encoding, unless the values are long enough to outweigh
+    /// it; the check never settles what the whole text's count would not.
+    @Test func staticTextSettlesBase64() throws {
+        let template = PlainTemplate(segments: [
+            .text("Καλοκαιρινές προσφορές για εσάς, "), .variable(index: 0, escaped: false), .text("!\n"),
+        ])
+        let body = try #require(SplicedBody(template, variableCount: 1))
+        for (value, settled) in [("Άννα", true), ("Ana", true), (String(repeating: "a", count: 60), false)] {
+            let values = SpliceValues([value], escaped: [value])
+            #expect(body.certainlyBase64(values) == settled, "\(value)")
+            #expect(body.quotedPrintable(values) == nil || !settled)
+            let canonical = body.text(values).withUnsafeBufferPointer { BodyEncoding.canonicalBytes($0) }
+            if settled { #expect(BodyEncoding.choose(for: canonical) == .base64) }
+        }
+        let latin = try #require(SplicedBody(
+            PlainTemplate(segments: [.text("Olá "), .variable(index: 0, escaped: false)]), variableCount: 1))
+        #expect(!latin.certainlyBase64(SpliceValues(["夏のセール"], escaped: ["夏のセール"])))
     }
 
     /// A value with a CR, or text that base64 suits better, is left to `BodyEncoding.write` of the whole text.

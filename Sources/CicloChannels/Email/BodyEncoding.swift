@@ -29,9 +29,20 @@ enum BodyEncoding: String {
     /// after the headers that `header` returns for the chosen encoding. The same as `choose` and `encode` on the
     /// canonical bytes, but for text whose line ends are LF, the usual case, it encodes quoted-printable straight
     /// from the text, counting as it goes what `choose` needs, and so reads the text once.
+    ///
+    /// Text whose start is mostly not ASCII (Greek, Japanese...) is counted first instead: quoted-printable of it
+    /// would be written only to be thrown away for base64, at several times base64's cost.
     static func write(
         _ source: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], header: (BodyEncoding, inout [UInt8]) -> Void
     ) {
+        if startsMostlyQuoted(source) {
+            let counted = count(source)
+            if !counted.sawReturn, choose(quoted: counted.quoted, of: source.count + counted.lineFeeds) == .base64 {
+                header(.base64, &out)
+                base64(crlfBytes(source, lineFeeds: counted.lineFeeds), into: &out)
+                return
+            }
+        }
         let attempt = QuotedPrintable.encode(source, lineEnd: .lf)
         guard attempt.sawReturn else {
             // Canonical form only adds a CR before each LF, which is never quoted.
@@ -47,6 +58,45 @@ enum BodyEncoding: String {
         let encoding = choose(for: bytes)
         header(encoding, &out)
         encoding.encode(bytes, into: &out)
+    }
+
+    /// Whether more than a third of the first 256 bytes need quoting: a sample, only to pick which way `write`
+    /// counts. What it chooses comes from the whole text either way.
+    static func startsMostlyQuoted(_ source: UnsafeBufferPointer<UInt8>) -> Bool {
+        let sample = UnsafeBufferPointer(rebasing: source.prefix(256))
+        var quoted = 0
+        for byte in sample where needsQuoting(byte) { quoted += 1 }
+        return quoted * 3 > sample.count
+    }
+
+    /// What `choose` needs of LF text: the bytes that need quoting and the line feeds; and whether it holds a CR
+    /// (its canonical form then differs by more than a CR before each LF).
+    /// Eight bytes at a time: where a word holds no control character, its bytes to quote are those
+    /// `QuotedPrintable.notPlain` marks; a word with one (a line feed, mostly) is counted byte by byte.
+    static func count(_ source: UnsafeBufferPointer<UInt8>) -> (quoted: Int, lineFeeds: Int, sawReturn: Bool) {
+        var quoted = 0, lineFeeds = 0, returns = 0
+        func byByte(_ from: Int, _ to: Int) {
+            for byte in source[from..<to] {
+                quoted &+= needsQuoting(byte) ? 1 : 0
+                lineFeeds &+= byte == 0x0A ? 1 : 0
+                returns &+= byte == 0x0D ? 1 : 0
+            }
+        }
+        guard let base = source.baseAddress else { return (0, 0, false) }
+        var index = 0
+        while index &+ 8 <= source.count {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            // ASCII bytes below 0x20: high bit clear, and adding 0x60 to the low seven bits does not reach it.
+            let controls = ~word & ~((word & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x6060_6060_6060_6060) & 0x8080_8080_8080_8080
+            if controls == 0 {
+                quoted &+= QuotedPrintable.notPlain(word.littleEndian).nonzeroBitCount
+            } else {
+                byByte(index, index &+ 8)
+            }
+            index &+= 8
+        }
+        byByte(index, source.count)
+        return (quoted, lineFeeds, returns > 0)
     }
 
     /// Encodes text whose line ends are already CRLF, appending the encoded lines, each with its CRLF, to `out`.
@@ -88,21 +138,66 @@ enum BodyEncoding: String {
         }
     }
 
-    /// Base64 in lines of 76 characters (RFC 2045 6.8), each followed by CRLF.
-    static func base64(_ bytes: [UInt8], into out: inout [UInt8]) {
-        var column = 0
-        Base64.encode(bytes) { byte in
-            out.append(byte)
-            column += 1
-            if column == 76 {
-                out.append(0x0D)
-                out.append(0x0A)
-                column = 0
+    /// The canonical form of text with no CR and `lineFeeds` LFs: a CR before each LF, the lines between copied
+    /// whole.
+    static func crlfBytes(_ source: UnsafeBufferPointer<UInt8>, lineFeeds: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: source.count + lineFeeds) { buffer, count in
+            guard let base = source.baseAddress else { return }
+            var from = 0
+            while from < source.count {
+                let lineFeed = source[from...].firstIndex(of: 0x0A) ?? source.count
+                (buffer.baseAddress! + count).initialize(from: base + from, count: lineFeed - from)
+                count += lineFeed - from
+                if lineFeed < source.count {
+                    buffer[count] = 0x0D
+                    buffer[count + 1] = 0x0A
+                    count += 2
+                }
+                from = lineFeed + 1
             }
+            precondition(count == source.count + lineFeeds, "line feeds miscounted")
         }
-        if column > 0 {
-            out.append(0x0D)
-            out.append(0x0A)
+    }
+
+    /// Base64 in lines of 76 characters (RFC 2045 6.8), each followed by CRLF: 57 bytes a line, written through a
+    /// pointer into room sized once (appending a character at a time cost five times as much).
+    static func base64(_ bytes: [UInt8], into out: inout [UInt8]) {
+        let lines = (bytes.count + 56) / 57
+        let length = Base64.length(of: bytes.count) + 2 * lines
+        let start = out.count
+        out.reserveCapacity(start + length)
+        out.append(contentsOf: repeatElement(0, count: length))
+        out.withUnsafeMutableBufferPointer { buffer in
+            bytes.withUnsafeBufferPointer { source in
+                var next = buffer.baseAddress! + start
+                let digits = Base64.standard.utf8Start
+                var offset = 0
+                while offset < source.count {
+                    let end = min(offset + 57, source.count)
+                    // Whole groups of three bytes, four characters each; then the line's last one or two bytes.
+                    var index = offset
+                    while index + 3 <= end {
+                        let group = UInt32(source[index]) << 16 | UInt32(source[index + 1]) << 8 | UInt32(source[index + 2])
+                        next[0] = digits[Int(group >> 18)]
+                        next[1] = digits[Int(group >> 12 & 0x3F)]
+                        next[2] = digits[Int(group >> 6 & 0x3F)]
+                        next[3] = digits[Int(group & 0x3F)]
+                        next += 4
+                        index += 3
+                    }
+                    if index < end {
+                        Base64.encode(UnsafeBufferPointer(rebasing: source[index..<end])) { character in
+                            next.pointee = character
+                            next += 1
+                        }
+                    }
+                    next[0] = 0x0D
+                    next[1] = 0x0A
+                    next += 2
+                    offset = end
+                }
+                precondition(next == buffer.baseAddress! + start + length, "base64 length")
+            }
         }
     }
 

@@ -100,6 +100,7 @@ extension SplicedBody {
     /// canonical), or when `BodyEncoding.choose` picks base64 for the whole text. `BodyEncoding.write` of
     /// `text(values)` then does what the string path does.
     func quotedPrintable(_ values: SpliceValues) -> [UInt8]? {
+        if certainlyBase64(values) { return nil }
         var bound = encoded.bytes.count + 2
         for (value, uses) in encoded.uses {
             bound += uses * (QuotedPrintable.bound(values.ranges[value].count) + 6)
@@ -132,6 +133,15 @@ extension SplicedBody {
             BodyEncoding.choose(quoted: splicer.quoted, of: splicer.count) == .quotedPrintable
         else { return nil }
         return out
+    }
+
+    /// Whether `BodyEncoding.choose` picks base64 for the text with `values` whatever they hold: the static text
+    /// alone quotes more than a third of the most the whole text can count (a value byte counts at most twice, an
+    /// LF becoming CRLF). Text mostly in Greek or Japanese is settled here, before an encoding it would throw away.
+    func certainlyBase64(_ values: SpliceValues) -> Bool {
+        var most = raw.count + encoded.lineFeeds
+        for (value, uses) in encoded.uses { most += 2 * uses * values.ranges[value].count }
+        return BodyEncoding.choose(quoted: encoded.quoted, of: most) == .base64
     }
 
     /// Writes one send's pieces through a pointer, with what `BodyEncoding.choose` needs counted on the way. The

@@ -89,9 +89,8 @@ enum EncodedWord {
             var units: [Range<Int>] = []
             units.reserveCapacity(bytes.count)
             var start = 0
-            if bytes.allSatisfy({ $0 < 0xCC && $0 != 0x0D }) {
-                // Below U+0300 (lead bytes under CC) no character joins its neighbour in a cluster but CR LF, so
-                // each scalar is a cluster: found from lead bytes without Unicode's grapheme-breaking rules.
+            if Self.scalarsAreClusters(bytes) {
+                // Each scalar is a cluster: found from lead bytes without Unicode's grapheme-breaking rules.
                 while start < bytes.count {
                     let end = start + UTF8Text.scalarLength(lead: bytes[start])
                     units.append(start..<end)
@@ -105,6 +104,23 @@ enum EncodedWord {
                 }
             }
             self.units = units
+        }
+
+        /// Whether every scalar of this UTF-8 text is a grapheme cluster of its own: true when all are below U+0480
+        /// (Latin, Greek, most of Cyrillic) but the combining marks U+0300 to U+036F and CR, the only ones in that
+        /// range that join a neighbour. Unicode's grapheme-breaking rules cost more than the rest of encoding a
+        /// Greek subject.
+        static func scalarsAreClusters(_ bytes: [UInt8]) -> Bool {
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                // Continuation bytes (80 to BF) and leads below CC (to U+02FF) pass; CC is U+0300 to U+033F.
+                if byte == 0x0D || byte == 0xCC || byte > 0xD1 { return false }
+                // CD 80 to CD AF is U+0340 to U+036F; CD B0 onwards is Greek.
+                if byte == 0xCD && (index + 1 >= bytes.count || bytes[index + 1] < 0xB0) { return false }
+                index += 1
+            }
+            return true
         }
 
         var isFinished: Bool { position == units.count }

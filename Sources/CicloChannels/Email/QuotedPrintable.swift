@@ -86,6 +86,22 @@ enum QuotedPrintable {
             sawReturn: lineWriter.sawReturn)
     }
 
+    /// The high bit of each of the eight bytes `loaded` holds (in memory order, from the lowest bit up) that is
+    /// not printable ASCII or a space, or is "=" (a tab counts here; it goes through the rules, which leave it
+    /// as it is inside a line). SWAR, each byte on its own: its low seven bits plus 0x60 reach the high bit when
+    /// they are 0x20 or more, plus 0x01 when they are 0x7F, and XOR "=" leaves them zero for "=" alone; no sum
+    /// carries into the next byte.
+    @inline(__always)
+    static func notPlain(_ loaded: UInt64) -> UInt64 {
+        let word = UInt64(littleEndian: loaded)
+        let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let low = word & lows
+        let atLeast20 = low &+ 0x6060_6060_6060_6060
+        let is7F = low &+ 0x0101_0101_0101_0101
+        let notEquals = ((word ^ 0x3D3D_3D3D_3D3D_3D3D) & lows) &+ lows
+        return (word | is7F | ~(atLeast20 & notEquals)) & 0x8080_8080_8080_8080
+    }
+
     /// Writes quoted-printable lines of `bytes` through a pointer; see `encode` for the room it needs.
     ///
     /// Most bytes stand for themselves, and between the start of an encoded line and the text line's last byte
@@ -200,8 +216,8 @@ enum QuotedPrintable {
                 let high = source.loadUnaligned(fromByteOffset: index &+ 8, as: UInt64.self)
                 destination.storeBytes(of: low, toByteOffset: index, as: UInt64.self)
                 destination.storeBytes(of: high, toByteOffset: index &+ 8, as: UInt64.self)
-                let lowMask = notPlain(low)
-                let highMask = notPlain(high)
+                let lowMask = QuotedPrintable.notPlain(low)
+                let highMask = QuotedPrintable.notPlain(high)
                 guard lowMask | highMask != 0 else {
                     index &+= 16
                     continue
@@ -224,22 +240,6 @@ enum QuotedPrintable {
         @inline(__always)
         private static func isLiteralInside(_ byte: UInt8) -> Bool {
             isLiteral(byte) || byte == 0x20 || byte == 0x09
-        }
-
-        /// The high bit of each of the eight bytes `loaded` holds (in memory order, from the lowest bit up) that is
-        /// not printable ASCII or a space, or is "=" (a tab counts here; it goes through the rules, which leave it
-        /// as it is inside a line). SWAR, each byte on its own: its low seven bits plus 0x60 reach the high bit when
-        /// they are 0x20 or more, plus 0x01 when they are 0x7F, and XOR "=" leaves them zero for "=" alone; no sum
-        /// carries into the next byte.
-        @inline(__always)
-        private static func notPlain(_ loaded: UInt64) -> UInt64 {
-            let word = UInt64(littleEndian: loaded)
-            let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-            let low = word & lows
-            let atLeast20 = low &+ 0x6060_6060_6060_6060
-            let is7F = low &+ 0x0101_0101_0101_0101
-            let notEquals = ((word ^ 0x3D3D_3D3D_3D3D_3D3D) & lows) &+ lows
-            return (word | is7F | ~(atLeast20 & notEquals)) & 0x8080_8080_8080_8080
         }
 
         /// Whether "From " starts at `index`. When the text is `open` and ends before that is settled, it may
