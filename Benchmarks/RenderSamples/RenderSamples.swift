@@ -13,19 +13,23 @@ public struct RenderSamples {
             TemplateVariable("customer.first_name", default: "cliente"), TemplateVariable("offer_code"),
             TemplateVariable("send.unsubscribe_url"), TemplateVariable("campaign.name", default: ""),
         ]
-        let email = try! MessageTemplate(
-            name: "bench/email", parts: [
-                "subject": (.text, "{{customer.first_name}}, a sua oferta de verão: {{offer_code}} ☀️"),
-                "html": (.html, String(repeating: "<p>Olá {{customer.first_name}}, aproveite <b>{{offer_code}}</b> em todas as lojas. Até 50% de desconto!</p>\n", count: 20)
-                    + "<p><a href=\"{{send.unsubscribe_url}}\">Cancelar subscrição</a></p>"),
-            ], variables: variables)
+        /// An email of 20 paragraphs and an unsubscribe link, in the words given.
+        func emailTemplate(_ name: String, subject: String, paragraph: String, unsubscribe: String) -> MessageTemplate {
+            let html = String(repeating: "<p>" + paragraph + "</p>\n", count: 20)
+                + "<p><a href=\"{{send.unsubscribe_url}}\">" + unsubscribe + "</a></p>"
+            return try! MessageTemplate(
+                name: name, parts: ["subject": (.text, subject), "html": (.html, html)], variables: variables)
+        }
+        let email = emailTemplate(
+            "bench/email", subject: "{{customer.first_name}}, a sua oferta de verão: {{offer_code}} ☀️",
+            paragraph: "Olá {{customer.first_name}}, aproveite <b>{{offer_code}}</b> em todas as lojas. Até 50% de desconto!",
+            unsubscribe: "Cancelar subscrição")
         // Mostly Greek: base64 bodies, for `make profile-render CHANNEL=email-greek`.
-        let greek = try! MessageTemplate(
-            name: "bench/email-greek", parts: [
-                "subject": (.text, "{{customer.first_name}}, η καλοκαιρινή σας προσφορά: {{offer_code}}"),
-                "html": (.html, String(repeating: "<p>Γεια σας {{customer.first_name}}, χρησιμοποιήστε τον κωδικό <b>{{offer_code}}</b> σε όλα τα καταστήματα. Έως 50% έκπτωση!</p>\n", count: 20)
-                    + "<p><a href=\"{{send.unsubscribe_url}}\">Διαγραφή</a></p>"),
-            ], variables: variables)
+        let greek = emailTemplate(
+            "bench/email-greek", subject: "{{customer.first_name}}, η καλοκαιρινή σας προσφορά: {{offer_code}}",
+            paragraph: "Γεια σας {{customer.first_name}}, χρησιμοποιήστε τον κωδικό <b>{{offer_code}}</b> σε όλα τα "
+                + "καταστήματα. Έως 50% έκπτωση!",
+            unsubscribe: "Διαγραφή")
         let sms = try! MessageTemplate(
             name: "bench/sms", parts: ["body": (.text, "Olá {{customer.first_name}}! Código {{offer_code}}: até 50% de desconto. Sair: {{send.unsubscribe_url}}")],
             variables: variables)
