@@ -1,5 +1,7 @@
-import CicloChannels
+import CicloTestSupport
 import Testing
+
+@testable import CicloChannels
 
 @Suite struct SMSPhoneNumberTests {
     @Test(
@@ -69,6 +71,38 @@ import Testing
         }
         #expect(error?.code == code, "\(error?.message ?? "no error")")
         #expect(error?.message.isEmpty == false)
+    }
+
+    /// Numbers already in E.164 form skip the general reading; they must come out exactly as it would give them,
+    /// and any it would change or refuse must go to it: random "+" and digits around every listed country code
+    /// (a UK 0 after +44, NANP area codes from 0 to 9, lengths either side of each plan's), with and without a
+    /// default country code.
+    @Test func e164FastPathIsTheGeneralPath() {
+        var random = SplitMix64(seed: 5)
+        let prefixes = ["1", "44", "440", "351", "34", "39", "378", "30", "7", "86", "0", "2", "999", ""]
+        var fast = 0
+        for _ in 0..<20_000 {
+            let prefix = prefixes[Int(random.next() % UInt64(prefixes.count))]
+            let length = Int(random.next() % 17)
+            let digits = (0..<length).map { _ in String(random.next() % 10) }.joined()
+            let raw = "+" + prefix + digits
+            if PhoneNumber.alreadyE164(raw) != nil { fast += 1 }
+            for country in [nil, "351"] as [String?] {
+                let general = Result { () throws(PhoneNumberError) in
+                    try PhoneNumber.normalise(raw, defaultCountryCode: country)
+                }
+                let number = Result { () throws(PhoneNumberError) in
+                    try PhoneNumber(raw, defaultCountryCode: country).e164
+                }
+                #expect(number == general, "\(raw)")
+            }
+        }
+        #expect(fast > 2_000, "many generated numbers take the fast path")
+        #expect(PhoneNumber.alreadyE164("+351912345678") == "+351912345678")
+        #expect(PhoneNumber.alreadyE164("+44020712345678") == nil, "the UK's trunk 0 is removed by the general path")
+        #expect(PhoneNumber.alreadyE164("+351 912 345 678") == nil)
+        #expect(PhoneNumber.alreadyE164("+12125550123") == "+12125550123")
+        #expect(PhoneNumber.alreadyE164("+11125550123") == nil, "a NANP area code cannot start with 1")
     }
 
     @Test func errorMessagesDoNotRepeatTheNumber() {

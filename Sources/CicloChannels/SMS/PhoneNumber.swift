@@ -11,6 +11,36 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     /// `defaultCountryCode` (digits, e.g. "351", "39", "44", "1"), and loses its trunk prefix where the country
     /// dials one: 0 in most of Europe, 1 in NANP; none in Portugal, and Italy keeps its leading 0 after +39.
     public init(_ raw: String, defaultCountryCode: String? = nil) throws(PhoneNumberError) {
+        if let defaultCountryCode { _ = try Self.checkCountryCode(defaultCountryCode) }
+        if let number = Self.alreadyE164(raw) {
+            e164 = number
+        } else {
+            e164 = try Self.normalise(raw, defaultCountryCode: defaultCountryCode)
+        }
+    }
+
+    /// The number itself when it is already what `normalise` makes of it: "+" and 8 to 15 ASCII digits, the first
+    /// not 0, with nothing to remove (no leading 0 after a country code whose trunk prefix is 0) and a national
+    /// number its country's plan accepts. Stored numbers are in this form (the importer normalises them), and
+    /// reading them character by character cost a fifth of rendering an SMS. Nil for anything else.
+    static func alreadyE164(_ raw: String) -> String? {
+        var raw = raw
+        let plain = raw.withUTF8 { bytes in
+            (9...16).contains(bytes.count) && bytes[0] == UInt8(ascii: "+") && bytes[1] != UInt8(ascii: "0")
+                && bytes.dropFirst().allSatisfy { $0 &- UInt8(ascii: "0") < 10 }
+        }
+        guard plain else { return nil }
+        let digits = String(decoding: raw.utf8.dropFirst(), as: UTF8.self)
+        if let plan = NumberingPlan.known(prefixing: digits) {
+            let national = String(decoding: digits.utf8.dropFirst(plan.code.utf8.count), as: UTF8.self)
+            if plan.trunkPrefix == "0" && national.utf8.first == UInt8(ascii: "0") { return nil }
+            guard (try? plan.check(national)) != nil else { return nil }
+        }
+        return raw
+    }
+
+    /// The general path: any way people write a number (see `init`).
+    static func normalise(_ raw: String, defaultCountryCode: String?) throws(PhoneNumberError) -> String {
         var defaultCode: String?
         if let defaultCountryCode { defaultCode = try Self.checkCountryCode(defaultCountryCode) }
         var (digits, plus, marker) = try Self.scan(raw)
@@ -70,7 +100,7 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
             throw PhoneNumberError(.tooLong, "The phone number has \(total) digits; E.164 allows at most 15.")
         }
         if let plan = NumberingPlan.plans[countryCode] { try plan.check(national) }
-        e164 = "+" + countryCode + national
+        return "+" + countryCode + national
     }
 
     /// The digits, whether a "+" led them, and where a "(0)" trunk marker stood (as an index into the digits, which
