@@ -39,13 +39,13 @@ release: deps
 # The tests need a real server: with-test-db.sh starts one in a temporary directory and removes it afterwards.
 test: deps
 	$(SWIFT) build --build-tests
-	SWIFT=$(SWIFT) scripts/with-test-db.sh scripts/swift-test.sh --skip-build --skip DemoTests --skip SimulationRulesTests
+	SWIFT='$(SWIFT)' scripts/with-test-db.sh scripts/swift-test.sh --skip-build --skip DemoTests --skip SimulationRulesTests
 	@# The 60-day simulation holds one transaction open for a minute or more (`ciclo simulate` rolls back), and the
 	@# reporter folds only what is older than every open transaction on the server: on a server of its own it holds
 	@# back no other test's fold.
-	SWIFT=$(SWIFT) scripts/with-test-db.sh scripts/swift-test.sh --skip-build --filter SimulationRulesTests
+	SWIFT='$(SWIFT)' scripts/with-test-db.sh scripts/swift-test.sh --skip-build --filter SimulationRulesTests
 	@# The demo test starts a whole system of its own: it runs alone, after the rest, so its load times no other test.
-	SWIFT=$(SWIFT) scripts/with-test-db.sh scripts/swift-test.sh --skip-build --filter DemoTests
+	SWIFT='$(SWIFT)' scripts/with-test-db.sh scripts/swift-test.sh --skip-build --filter DemoTests
 
 # Not part of `make test`: real processes under kill -9, a PostgreSQL restart, a five-minute open transaction, a
 # 30-minute soak, fuzzing and attacks. The suites run one after another (CICLO_RELIABILITY=1 enables them) and each

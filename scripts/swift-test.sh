@@ -6,7 +6,9 @@
 set -uo pipefail
 log=$(mktemp /tmp/ciclo-swift-test.XXXXXX)
 trap 'rm -f "$log"' EXIT
-"${SWIFT:-swift}" test "$@" 2>&1 | tee "$log"
+# SWIFT may be a command with arguments (`xcrun swift`): split on purpose.
+# shellcheck disable=SC2086
+${SWIFT:-swift} test "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 if [ "$status" != 0 ]; then
     echo

@@ -71,6 +71,20 @@ import Testing
                 try SignedToken.verify(cut, purpose: purpose, key: key)
             }
         }
+        // An open pixel's whole token, as signed before pairs (and logged by image proxies since), cut to its last
+        // half: not an unsubscribe token either.
+        let oldOpen = SignedToken.sign(.init(key: "k-7", customer: 7, channel: "email", purpose: "o"), key: key)
+        let oldPieces = oldOpen.split(separator: ".").map(String.init)
+        let oldTag = try #require(SignedToken.decodeBase64url(oldPieces[1]))
+        #expect(throws: SignedToken.VerificationError.badSignature) {
+            try SignedToken.verify(oldPieces[0] + "." + SignedToken.base64url(Data(oldTag.suffix(16))), purpose: "u", key: key)
+        }
+        // No route has an empty purpose, and claims never name an empty one.
+        #expect(throws: SignedToken.VerificationError.wrongPurpose) { try SignedToken.verify(pair.open, purpose: "", key: key) }
+        let emptyPurpose = SignedToken.base64url(Data(#"{"c":7,"ch":"email","k":"k-7","p":""}"#.utf8))
+        #expect(throws: SignedToken.VerificationError.self) {
+            try SignedToken.verify(emptyPurpose + "." + SignedToken.base64url(Data(count: 16)), purpose: "u", key: key)
+        }
         // A pair's token is never a click, and a tag of another length is malformed.
         #expect(throws: SignedToken.VerificationError.wrongPurpose) {
             try SignedToken.verify(pair.open, purpose: "c", key: key)

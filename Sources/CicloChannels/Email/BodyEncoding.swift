@@ -30,12 +30,14 @@ enum BodyEncoding: String {
     /// canonical bytes, but for text whose line ends are LF, the usual case, it encodes quoted-printable straight
     /// from the text, counting as it goes what `choose` needs, and so reads the text once.
     ///
-    /// Text whose start is mostly not ASCII (Greek, Japanese...) is counted first instead: quoted-printable of it
-    /// would be written only to be thrown away for base64, at several times base64's cost.
+    /// Text that looks mostly not ASCII (Greek, Japanese...) at its start or its middle, or that the caller knows to
+    /// be (`likelyBase64`), is counted first instead: quoted-printable of it would be written only to be thrown away
+    /// for base64, at several times base64's cost.
     static func write(
-        _ source: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], header: (BodyEncoding, inout [UInt8]) -> Void
+        _ source: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], likelyBase64: Bool = false,
+        header: (BodyEncoding, inout [UInt8]) -> Void
     ) {
-        if startsMostlyQuoted(source) {
+        if likelyBase64 || looksMostlyQuoted(source) {
             let counted = count(source)
             if !counted.sawReturn, choose(quoted: counted.quoted, of: source.count + counted.lineFeeds) == .base64 {
                 header(.base64, &out)
@@ -60,13 +62,18 @@ enum BodyEncoding: String {
         encoding.encode(bytes, into: &out)
     }
 
-    /// Whether more than a third of the first 256 bytes need quoting: a sample, only to pick which way `write`
-    /// counts. What it chooses comes from the whole text either way.
-    static func startsMostlyQuoted(_ source: UnsafeBufferPointer<UInt8>) -> Bool {
-        let sample = UnsafeBufferPointer(rebasing: source.prefix(256))
-        var quoted = 0
-        for byte in sample where needsQuoting(byte) { quoted += 1 }
-        return quoted * 3 > sample.count
+    /// Whether more than a third of the first 256 bytes, or of the 256 in the middle, need quoting (an HTML part's
+    /// head and style can fill its start): samples, only to pick which way `write` counts. What it chooses comes
+    /// from the whole text either way.
+    static func looksMostlyQuoted(_ source: UnsafeBufferPointer<UInt8>) -> Bool {
+        func mostlyQuoted(_ sample: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+            var quoted = 0
+            for byte in sample where needsQuoting(byte) { quoted += 1 }
+            return quoted * 3 > sample.count
+        }
+        let middle = max(0, source.count / 2 - 128)
+        return mostlyQuoted(source.prefix(256))
+            || (source.count > 256 && mostlyQuoted(source[middle..<min(middle + 256, source.count)]))
     }
 
     /// What `choose` needs of LF text: the bytes that need quoting and the line feeds; and whether it holds a CR
@@ -146,6 +153,8 @@ enum BodyEncoding: String {
             var from = 0
             while from < source.count {
                 let lineFeed = source[from...].firstIndex(of: 0x0A) ?? source.count
+                let needed = lineFeed - from + (lineFeed < source.count ? 2 : 0)
+                precondition(count + needed <= buffer.count, "line feeds miscounted")
                 (buffer.baseAddress! + count).initialize(from: base + from, count: lineFeed - from)
                 count += lineFeed - from
                 if lineFeed < source.count {

@@ -128,9 +128,10 @@ public struct EmailRenderer: Sendable {
     }
 
     static func part(
-        _ content: UnsafeBufferPointer<UInt8>, subtype: String, boundary: String, into out: inout [UInt8]
+        _ content: UnsafeBufferPointer<UInt8>, subtype: String, boundary: String, likelyBase64: Bool = false,
+        into out: inout [UInt8]
     ) {
-        BodyEncoding.write(content, into: &out) { encoding, out in
+        BodyEncoding.write(content, into: &out, likelyBase64: likelyBase64) { encoding, out in
             partHeader(encoding, subtype: subtype, boundary: boundary, into: &out)
         }
     }

@@ -168,7 +168,10 @@ extension EmailRenderer {
         _ body: SplicedBody, _ values: SpliceValues, subtype: String, boundary: String, into out: inout [UInt8]
     ) {
         guard let encoded = body.quotedPrintable(values) else {
-            body.text(values).withUnsafeBufferPointer { part($0, subtype: subtype, boundary: boundary, into: &out) }
+            let likelyBase64 = body.certainlyBase64(values)
+            body.text(values).withUnsafeBufferPointer {
+                part($0, subtype: subtype, boundary: boundary, likelyBase64: likelyBase64, into: &out)
+            }
             return
         }
         partHeader(.quotedPrintable, subtype: subtype, boundary: boundary, into: &out)

@@ -26,17 +26,16 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     static func alreadyE164(_ raw: String) -> String? {
         var raw = raw
         let plain = raw.withUTF8 { bytes in
-            (9...16).contains(bytes.count) && bytes[0] == UInt8(ascii: "+") && bytes[1] != UInt8(ascii: "0")
-                && bytes.dropFirst().allSatisfy { $0 &- UInt8(ascii: "0") < 10 }
+            guard (9...16).contains(bytes.count), bytes[0] == UInt8(ascii: "+"), bytes[1] != UInt8(ascii: "0"),
+                bytes.dropFirst().allSatisfy({ $0 &- UInt8(ascii: "0") < 10 })
+            else { return false }
+            let digits = bytes.dropFirst()
+            guard let plan = NumberingPlan.known(prefixingDigits: digits) else { return true }
+            let national = digits.dropFirst(plan.code.utf8.count)
+            if plan.trunkPrefix == "0" && national.first == UInt8(ascii: "0") { return false }
+            return plan.accepts(national)
         }
-        guard plain else { return nil }
-        let digits = String(decoding: raw.utf8.dropFirst(), as: UTF8.self)
-        if let plan = NumberingPlan.known(prefixing: digits) {
-            let national = String(decoding: digits.utf8.dropFirst(plan.code.utf8.count), as: UTF8.self)
-            if plan.trunkPrefix == "0" && national.utf8.first == UInt8(ascii: "0") { return nil }
-            guard (try? plan.check(national)) != nil else { return nil }
-        }
-        return raw
+        return plain ? raw : nil
     }
 
     /// The general path: any way people write a number (see `init`).
@@ -242,6 +241,27 @@ private struct NumberingPlan {
     /// most one matches. An unlisted code stays with the rest of the digits, which are kept as written either way.
     static func known(prefixing digits: String) -> NumberingPlan? {
         (1...3).lazy.compactMap { plans[String(digits.prefix($0))] }.first
+    }
+
+    /// The plans by their code as a number, for `known(prefixingDigits:)`.
+    static let byNumber = Dictionary(uniqueKeysWithValues: plans.values.map { (Int($0.code)!, $0) })
+
+    /// `known(prefixing:)` for ASCII digits that do not start with 0.
+    static func known(prefixingDigits digits: Slice<UnsafeBufferPointer<UInt8>>) -> NumberingPlan? {
+        var code = 0
+        for digit in digits.prefix(3) {
+            code = code * 10 + Int(digit &- UInt8(ascii: "0"))
+            if let plan = byNumber[code] { return plan }
+        }
+        return nil
+    }
+
+    /// Whether `check` passes these national digits (ASCII).
+    func accepts(_ national: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        guard lengths.contains(national.count) else { return false }
+        guard code == "1" else { return true }
+        let first = national.startIndex
+        return national[first] >= UInt8(ascii: "2") && national[first + 3] >= UInt8(ascii: "2")
     }
 
     func check(_ national: String) throws(PhoneNumberError) {

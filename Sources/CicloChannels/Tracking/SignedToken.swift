@@ -1,9 +1,11 @@
 import Crypto
 import Foundation
 
-/// A token that carries a send and proves it was made by Ciclo: `base64url(JSON claims).base64url(HMAC-SHA256)`.
-/// Unsubscribe links, click redirects and open pixels carry one, so a forged or edited link is rejected and
-/// nothing is recorded from it.
+/// A token that carries a send and proves it was made by Ciclo: `base64url(JSON claims).base64url(tag)`, the tag
+/// being an HMAC-SHA256 of the claims' text. Unsubscribe links, click redirects and open pixels carry one, so a
+/// forged or edited link is rejected and nothing is recorded from it. A whole token's claims name its purpose and its
+/// tag is the whole MAC; a pair's (`signPair`: a send's open pixel and unsubscribe links) name none, and each of
+/// the two carries one half of the MAC.
 public struct SignedToken: Sendable, Equatable {
     /// What a token says: which send, which customer and channel, and for clicks the URL it may redirect to.
     public struct Claims: Sendable, Codable, Equatable {
@@ -33,7 +35,12 @@ public struct SignedToken: Sendable, Equatable {
             key = try container.decode(String.self, forKey: .key)
             customer = try container.decode(Int64.self, forKey: .customer)
             channel = try container.decode(String.self, forKey: .channel)
-            purpose = try container.decodeIfPresent(String.self, forKey: .purpose) ?? ""
+            // Absent in a pair's claims; never empty in a whole token's, so that the two cannot be confused.
+            let named = try container.decodeIfPresent(String.self, forKey: .purpose)
+            if named?.isEmpty == true {
+                throw DecodingError.dataCorruptedError(forKey: .purpose, in: container, debugDescription: "empty purpose")
+            }
+            purpose = named ?? ""
             url = try container.decodeIfPresent(String.self, forKey: .url)
         }
     }
@@ -81,6 +88,7 @@ public struct SignedToken: Sendable, Equatable {
 
     /// base64url (RFC 4648 section 5, no padding) of the claims' JSON: what a token's MAC signs.
     private static func claimsText(_ claims: Claims, withPurpose: Bool) -> [UInt8] {
+        precondition(!withPurpose || !claims.purpose.isEmpty, "a whole token names its purpose")
         var json = JSONText(capacity: 96 + claims.key.utf8.count + (claims.url?.utf8.count ?? 0))
         json.beginObject()
         json.field("c", Int(claims.customer))
@@ -137,6 +145,7 @@ public struct SignedToken: Sendable, Equatable {
     private static func verify(_ token: String, purpose: String, mac: (Data) -> Data) throws(VerificationError)
         -> Claims
     {
+        guard !purpose.isEmpty else { throw .wrongPurpose }
         let pieces = token.split(separator: ".", omittingEmptySubsequences: false)
         guard pieces.count == 2, let tag = decodeBase64url(String(pieces[1])),
               let json = decodeBase64url(String(pieces[0]))
