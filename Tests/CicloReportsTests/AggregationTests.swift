@@ -40,8 +40,9 @@ import Testing
             #expect(raw == 363_333)
             let run = try CicloRun.start(["aggregate", "--once", "--chunk", "2000"], url: f.db.url)
             defer { run.stop() }
-            // Kill it once a fifth of the rows are folded, well before the end.
-            let deadline = ContinuousClock.now + .seconds(120)
+            // Kill it once a fifth of the rows are folded, well before the end. It may first wait up to 300 s for
+            // other tests' transactions to end (`--wait`).
+            let deadline = ContinuousClock.now + .seconds(330)
             var folded = 0
             while folded < raw / 5, ContinuousClock.now < deadline, run.process.isRunning {
                 try await Task.sleep(for: .milliseconds(20))

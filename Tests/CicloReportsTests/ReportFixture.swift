@@ -140,8 +140,9 @@ struct ReportFixture {
         return try (0..<6).map { try row.decode(Int.self, at: $0) }
     }
 
-    /// Runs `ciclo` to the end and returns (status, stdout, stderr).
-    func ciclo(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> (Int32, String, String) {
+    /// Runs `ciclo` to the end and returns (status, stdout, stderr). The default outlasts `aggregate --once`'s own
+    /// wait for older transactions (300 s): another test's long transaction on the same server delays the fold.
+    func ciclo(_ arguments: [String], timeout: Duration = .seconds(330)) async throws -> (Int32, String, String) {
         let run = try CicloRun.start(arguments, url: db.url)
         defer { run.stop() }
         let status = try #require(await run.wait(timeout: timeout), "ciclo \(arguments) did not finish")
