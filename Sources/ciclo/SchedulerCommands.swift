@@ -131,6 +131,8 @@ struct SimulateCommand: AsyncParsableCommand {
         discussion: """
             Every tick applies all the rules as the live scheduler would, so cooldowns, caps and rotation see the
             simulated sends of earlier days. Everything runs in one transaction that is rolled back at the end.
+            While it is open, the reporter's figures do not advance: it folds only outcomes older than every open
+            transaction. Run long simulations on a copy of the database, or at a quiet hour.
             """)
 
     @Option(help: "The first simulated instant (RFC 3339 or a date).") var from: String
