@@ -22,7 +22,8 @@ public struct RenderSamples {
         }
         let email = emailTemplate(
             "bench/email", subject: "{{customer.first_name}}, a sua oferta de verão: {{offer_code}} ☀️",
-            paragraph: "Olá {{customer.first_name}}, aproveite <b>{{offer_code}}</b> em todas as lojas. Até 50% de desconto!",
+            paragraph: "Olá {{customer.first_name}}, aproveite <b>{{offer_code}}</b> em todas as lojas. "
+                + "Até 50% de desconto!",
             unsubscribe: "Cancelar subscrição")
         // Mostly Greek: base64 bodies, for `make profile-render CHANNEL=email-greek`.
         let greek = emailTemplate(

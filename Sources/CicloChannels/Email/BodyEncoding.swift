@@ -186,7 +186,8 @@ enum BodyEncoding: String {
                     // Whole groups of three bytes, four characters each; then the line's last one or two bytes.
                     var index = offset
                     while index + 3 <= end {
-                        let group = UInt32(source[index]) << 16 | UInt32(source[index + 1]) << 8 | UInt32(source[index + 2])
+                        let group =
+                            UInt32(source[index]) << 16 | UInt32(source[index + 1]) << 8 | UInt32(source[index + 2])
                         next[0] = digits[Int(group >> 18)]
                         next[1] = digits[Int(group >> 12 & 0x3F)]
                         next[2] = digits[Int(group >> 6 & 0x3F)]

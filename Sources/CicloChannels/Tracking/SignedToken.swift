@@ -38,7 +38,8 @@ public struct SignedToken: Sendable, Equatable {
             // Absent in a pair's claims; never empty in a whole token's, so that the two cannot be confused.
             let named = try container.decodeIfPresent(String.self, forKey: .purpose)
             if named?.isEmpty == true {
-                throw DecodingError.dataCorruptedError(forKey: .purpose, in: container, debugDescription: "empty purpose")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .purpose, in: container, debugDescription: "empty purpose")
             }
             purpose = named ?? ""
             url = try container.decodeIfPresent(String.self, forKey: .url)
