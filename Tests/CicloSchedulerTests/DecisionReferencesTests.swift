@@ -92,11 +92,14 @@ import Testing
         try await pass.executeScript("BEGIN")
         try await pass.query(Self.passSQL, [campaign, [ids[0]]])
         let delete = Task { try await eraser.query("DELETE FROM customers WHERE id = $1", [ids[0]]) }
-        try await Task.sleep(for: .milliseconds(500))
-        let waiting: Int = try await pass.query(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM customers%'")
-            .scalar(Int.self)
-        #expect(waiting == 1)
+        // Polled: on a loaded machine the delete can take more than half a second to reach the server.
+        let waiting = try await eventually(.seconds(30)) {
+            try await pass.query("""
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM customers%'
+                """).scalar(Int.self) == 1
+        }
+        #expect(waiting, "the delete waits for the pass's uncommitted rows")
         try await pass.executeScript("COMMIT")
         _ = try await delete.value
         #expect(try await pass.query("SELECT count(*) FROM send_decisions").scalar(Int.self) == 0)
