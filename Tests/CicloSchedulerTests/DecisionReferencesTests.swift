@@ -92,13 +92,16 @@ import Testing
         try await pass.executeScript("BEGIN")
         try await pass.query(Self.passSQL, [campaign, [ids[0]]])
         let delete = Task { try await eraser.query("DELETE FROM customers WHERE id = $1", [ids[0]]) }
-        // Polled: on a loaded machine the delete can take more than half a second to reach the server.
+        // Polled, from a connection of its own: on a loaded machine the delete can take more than half a second to
+        // reach the server, and inside the pass's transaction pg_stat_activity would stay as first read.
+        let observer = try await db.connect()
         let waiting = try await eventually(.seconds(30)) {
-            try await pass.query("""
+            try await observer.query("""
                 SELECT count(*) FROM pg_stat_activity
                 WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM customers%'
                 """).scalar(Int.self) == 1
         }
+        await observer.close()
         #expect(waiting, "the delete waits for the pass's uncommitted rows")
         try await pass.executeScript("COMMIT")
         _ = try await delete.value
