@@ -36,19 +36,15 @@ start)
 
     # The server outlives this script and keeps every descriptor it inherits. Foundation's Process (the tests) knows
     # its child has exited when a socket it gave the child closes, so the server must not inherit that socket: it is
-    # started from a subshell that closes everything but stdin, stdout and stderr. A port that was free when picked
-    # can be taken before the server binds it (other tests start servers in parallel): another is tried, up to five.
-    for attempt in 1 2 3 4 5; do
-        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-        if (
-            for path in /proc/"$BASHPID"/fd/*; do
-                fd=${path##*/}
-                if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
-            done
-            "$here/pg.sh" start "$dir" "$port" --fast >/dev/null
-        ); then break; fi
-        if [ "$attempt" = 5 ]; then exit 1; fi
-    done
+    # started from a subshell that closes everything but stdin, stdout and stderr. pg.sh picks the port (DIR/port).
+    (
+        for path in /proc/"$BASHPID"/fd/*; do
+            fd=${path##*/}
+            if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+        done
+        "$here/pg.sh" start "$dir" free --fast >/dev/null
+    )
+    port=$(cat "$dir/port")
     data="$dir/data"
     sock=$(if [ ${#dir} -le 80 ]; then echo "$dir"; else echo "/tmp/ciclo-pg-$(echo "$dir" | md5sum | cut -c1-12)"; fi)
     # The server reads its key only if the server's user owns it and nobody else can read it.

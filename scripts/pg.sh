@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A local PostgreSQL cluster with no set-up by hand.
 #
-#   scripts/pg.sh start DIR PORT [--fast]   initdb if needed, start, print the URL
+#   scripts/pg.sh start DIR PORT [--fast]   initdb if needed, start, print the URL; PORT "free" picks a free port
+#                                           (written to DIR/port), and another if it is taken before the server binds it
 #   scripts/pg.sh stop DIR                  stop it (no error when it is not running)
 #   scripts/pg.sh url DIR                   print the URL of a started cluster
 #
@@ -49,7 +50,7 @@ start)
         as_server_user "$BIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
             || { cat "$dir/initdb.log" >&2; exit 1; }
     fi
-    opts="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$sock -c max_connections=200"
+    opts="-c listen_addresses=127.0.0.1 -c unix_socket_directories=$sock -c max_connections=200"
     if [ "$fast" = "--fast" ]; then
         # Test suites run in parallel, each with its own databases, connections and ciclo processes.
         opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=600"
@@ -57,8 +58,23 @@ start)
     # Server settings a benchmark asks for (CICLO_PG_OPTS="-c shared_buffers=4GB"), after ours so they win.
     opts="$opts ${CICLO_PG_OPTS:-}"
     if ! as_server_user "$BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-        as_server_user "$BIN/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -o "$opts" -w -t 60 start >/dev/null \
-            || { tail -20 "$dir/data/server.log" >&2; exit 1; }
+        # A port that was free when picked can be taken before the server binds it (tests start servers of their own
+        # in parallel): with "free", another port is tried, up to five.
+        attempts=1
+        if [ "$port" = free ]; then attempts=5; fi
+        for attempt in $(seq "$attempts"); do
+            if [ "$attempts" -gt 1 ]; then
+                port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+            fi
+            if as_server_user "$BIN/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" \
+                -o "$opts -c port=$port" -w -t 60 start >/dev/null; then
+                break
+            fi
+            tail -20 "$dir/data/server.log" >&2
+            if [ "$attempt" = "$attempts" ]; then exit 1; fi
+        done
+    elif [ "$port" = free ]; then
+        port=$(cat "$dir/port")
     fi
     echo "$port" >"$dir/port"
     "$BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qAtc "SELECT 1 FROM pg_database WHERE datname = 'ciclo'" \

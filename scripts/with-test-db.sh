@@ -18,13 +18,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A port that was free when picked can be taken before the server binds it (tests start servers of their own in
-# parallel): another port is tried, up to five.
-for attempt in 1 2 3 4 5; do
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    if url=$("$here/pg.sh" start "$dir" "$port" $mode); then break; fi
-    if [ "$attempt" = 5 ]; then exit 1; fi
-done
+url=$("$here/pg.sh" start "$dir" free $mode)
 echo "test database: $url" >&2
 export CICLO_TEST_DATABASE_URL="$url" CICLO_DATABASE_URL="$url"
 CICLO_PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || dirname "$(command -v initdb)")

@@ -240,13 +240,14 @@ private struct NumberingPlan {
     /// The listed country whose code the international digits start with. Country codes are prefix-free, so at
     /// most one matches. An unlisted code stays with the rest of the digits, which are kept as written either way.
     static func known(prefixing digits: String) -> NumberingPlan? {
-        (1...3).lazy.compactMap { plans[String(digits.prefix($0))] }.first
+        var digits = digits
+        return digits.withUTF8 { known(prefixingDigits: $0[...]) }
     }
 
     /// The plans by their code as a number, for `known(prefixingDigits:)`.
     static let byNumber = Dictionary(uniqueKeysWithValues: plans.values.map { (Int($0.code)!, $0) })
 
-    /// `known(prefixing:)` for ASCII digits that do not start with 0.
+    /// `known(prefixing:)` for ASCII digits that do not start with 0: the code's value, one to three digits long.
     static func known(prefixingDigits digits: Slice<UnsafeBufferPointer<UInt8>>) -> NumberingPlan? {
         var code = 0
         for digit in digits.prefix(3) {
