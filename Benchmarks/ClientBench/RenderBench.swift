@@ -6,6 +6,7 @@ import CicloWorker
 import RenderSamples
 import Foundation
 import Postgres
+import Synchronization
 
 /// `ciclo-bench render`: messages rendered per second per channel (template, message, encodings; no transport),
 /// beside the queue's drain rate measured in the same run on the same machine, since rendering must never be
@@ -45,12 +46,23 @@ struct RenderBench: AsyncParsableCommand {
             }
         }
         let rates = zip(samples.renderers.map(\.0), best).map { ($0, $1) }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let email = samples.renderers[0]
+        var together = 0.0
+        for _ in 0..<3 { together = max(together, try everyCoreRate(email.1, cores: cores)) }
         let after = try await drainRate()
         let drain = max(before, after)
+        // The same drain with every job rendering the sample email in the worker's handler: what rendering costs a
+        // worker in throughput, rather than a ratio of two separate figures.
+        var rendering = 0.0
+        for _ in 0..<2 { rendering = max(rendering, try await drainRate(handler: RenderingHandler(render: email.1))) }
         table.section("render, messages/s on one core, against the drain rate of one worker process")
         for (channel, rate) in rates {
             table.row("\(channel) (template + message) vs drain", client: rate, reference: drain)
         }
+        table.section("the machine's render capacity, and rendering inside the worker")
+        table.row("\(email.0) on all \(cores) cores at once vs drain", client: together, reference: drain)
+        table.row("drain rendering \(email.0) per job vs drain with the null handler", client: rendering, reference: drain)
         table.note(
             "target: every ratio 10 or more; render: the best of 3 rounds; drain: one in-process worker, null"
                 + " transport, \(drainJobs) jobs")
@@ -64,8 +76,29 @@ struct RenderBench: AsyncParsableCommand {
         print("Note: this machine is shared and noisy; the ratio counts more than the absolute figures.")
     }
 
-    /// Jobs per second one worker drains with the null transport, on the server in CICLO_DATABASE_URL.
-    func drainRate() async throws -> Double {
+    /// Messages per second with `cores` threads rendering from one set of samples at once, as a worker's tasks
+    /// share its compiled templates: the machine's capacity, which the drain (worker and server together) also uses.
+    func everyCoreRate(_ render: @escaping RenderSamples.Render, cores: Int) throws -> Double {
+        let failures = Mutex<[String]>([])
+        let clock = ContinuousClock()
+        let start = clock.now
+        DispatchQueue.concurrentPerform(iterations: cores) { core in
+            var bytes = 0
+            do {
+                for i in 0..<messages { bytes += try render(core * messages + i) }
+                guard bytes > messages else { throw BenchError("core \(core) rendered nothing") }
+            } catch {
+                failures.withLock { $0.append("\(error)") }
+            }
+        }
+        let seconds = (clock.now - start).seconds
+        if let failure = failures.withLock({ $0.first }) { throw BenchError(failure) }
+        return Double(cores * messages) / seconds
+    }
+
+    /// Jobs per second one worker drains with `handler` (the null transport by default), on the server in
+    /// CICLO_DATABASE_URL.
+    func drainRate(handler: any JobHandler = NullTransport()) async throws -> Double {
         let target = try BenchTarget(environment: ProcessInfo.processInfo.environment)
         return try await target.withConnection("ciclo-bench-admin") { admin in
             let schema = MigrationLoader.locate(explicit: ProcessInfo.processInfo.environment["CICLO_SCHEMA_DIR"])
@@ -77,11 +110,25 @@ struct RenderBench: AsyncParsableCommand {
             let worker = Worker(
                 configuration: WorkerConfiguration(concurrency: 64, batchSize: 64, drain: true),
                 database: PostgresConfiguration(connectionString: target.connectionString, applicationName: "bench-drain"),
-                handler: NullTransport(), logger: BenchTarget.logger)
+                handler: handler, logger: BenchTarget.logger)
             try await worker.run()
             let (count, seconds) = try await setup.drained(since: start)
             guard count == drainJobs else { throw BenchError("drained \(count) of \(drainJobs)") }
             return Double(count) / max(seconds, 1e-6)
+        }
+    }
+}
+
+/// Renders a sample message for every job it is handed, then reports it sent: the worker's cost of rendering.
+struct RenderingHandler: JobHandler {
+    let render: RenderSamples.Render
+
+    func handle(_ job: ClaimedJob) async -> JobOutcome {
+        do {
+            guard try render(Int(job.id)) > 0 else { return .failed(.permanent("rendered an empty message")) }
+            return .sent(providerMessageID: nil)
+        } catch {
+            return .failed(.permanent("render failed: \(error)"))
         }
     }
 }

@@ -2,11 +2,13 @@ import CicloChannels
 import Foundation
 
 /// One compiled template per channel and a function that renders message `i` and returns its size in bytes.
-public struct RenderSamples {
-    public let renderers: [(String, (Int) throws -> Int)]
+/// Sendable, as the worker's compiled templates are: every core may render from one instance at once.
+public struct RenderSamples: Sendable {
+    public typealias Render = @Sendable (Int) throws -> Int
+    public let renderers: [(String, Render)]
     /// The email rendered the way it was before the compiled-template path (the parts as strings, an
     /// `EmailMessage`, `EmailRenderer.render(_:)`), for `make profile-render CHANNEL=email-message` to compare with.
-    public let references: [(String, (Int) throws -> Int)]
+    public let references: [(String, Render)]
 
     public init() {
         let variables = [
@@ -14,7 +16,7 @@ public struct RenderSamples {
             TemplateVariable("send.unsubscribe_url"), TemplateVariable("campaign.name", default: ""),
         ]
         /// An email of 20 paragraphs and an unsubscribe link, in the words given.
-        func emailTemplate(_ name: String, subject: String, paragraph: String, unsubscribe: String) -> MessageTemplate {
+        @Sendable func emailTemplate(_ name: String, subject: String, paragraph: String, unsubscribe: String) -> MessageTemplate {
             let html = String(repeating: "<p>" + paragraph + "</p>\n", count: 20)
                 + "<p><a href=\"{{send.unsubscribe_url}}\">" + unsubscribe + "</a></p>"
             return try! MessageTemplate(
@@ -45,13 +47,13 @@ public struct RenderSamples {
         let tokenKey = KeyedHMAC(secret: "bench-token-secret-0123456789")
         /// The customer's and campaign's values, and the send's signed unsubscribe links where the worker signs
         /// them (`ChannelHandler.handle`: for every email, and for other channels whose template uses them).
-        func values(_ i: Int, _ channel: String, _ template: MessageTemplate) -> [String: String] {
+        @Sendable func values(_ i: Int, _ channel: String, _ template: MessageTemplate) -> [String: String] {
             var values = ["customer.first_name": "Ana \(i)", "offer_code": "VERAO\(i)"]
             guard UnsubscribeLinks.needed(channel: channel, template: template) else { return values }
             links(i, channel).add(to: &values)
             return values
         }
-        func links(_ i: Int, _ channel: String) -> UnsubscribeLinks {
+        @Sendable func links(_ i: Int, _ channel: String) -> UnsubscribeLinks {
             UnsubscribeLinks(
                 baseURL: "https://ciclo.example", mailbox: "unsubscribe@bench.example", key: tokenKey,
                 idempotencyKey: "bench-\(i)", customer: Int64(i), channel: channel)
@@ -60,7 +62,7 @@ public struct RenderSamples {
             from: from, headers: [EmailHeader("X-Ciclo-Campaign", "verao-2026")],
             unsubscribeMailbox: "unsubscribe@bench.example", configuration: renderer.configuration)
         let tracking = EmailTracking(baseURL: "https://ciclo.example", key: tokenKey)
-        func renderEmail(_ i: Int, tracked: Bool, template email: MessageTemplate = email) throws -> Int {
+        @Sendable func renderEmail(_ i: Int, tracked: Bool, template email: MessageTemplate = email) throws -> Int {
             // As the worker does: an email's links are always signed, and their signature gives the pixel's token.
             let sendLinks = links(i, "email")
             var emailValues = ["customer.first_name": "Ana \(i)", "offer_code": "VERAO\(i)"]
@@ -73,7 +75,7 @@ public struct RenderSamples {
                 tracking: tracked ? tracking : nil, customer: Int64(i), openToken: sendLinks.openToken)
             return envelope.message.count
         }
-        func renderMessage(_ i: Int, tracked: Bool) throws -> Int {
+        @Sendable func renderMessage(_ i: Int, tracked: Bool) throws -> Int {
             let emailValues = values(i, "email", email)
             let parts = try email.render(emailValues, derivingTextFromHTML: true).get()
             let html = tracked ? tracking.apply(html: parts["html"]!, key: "bench-\(i)", customer: Int64(i)) : parts["html"]!
