@@ -74,7 +74,9 @@ struct CurlHTTPTransportTests {
             Issue.record("429 with a date should be a throttle with a delay: \(dated)")
             return
         }
-        #expect(retryAfter > .seconds(27) && retryAfter <= .seconds(31))
+        // The server says 30 s from its clock, in whole seconds; a loaded machine may take a few seconds more to
+        // read it. Anything near 30, far from the 7 of the delta form, shows the date was parsed.
+        #expect(retryAfter > .seconds(20) && retryAfter <= .seconds(31))
 
         let boom = await http.send(Self.message(server, "/boom"))
         guard case .failed(let message, false, nil) = boom else {
