@@ -98,7 +98,8 @@ bench-queue: release
 	scripts/with-test-db.sh --durable .build/release/ciclo-bench queue
 
 bench-render: release
-	scripts/with-test-db.sh --durable .build/release/ciclo-bench render
+	scripts/with-test-db.sh --durable sh -c '.build/release/ciclo migrate \
+		&& .build/release/ciclo campaign apply examples/campaigns/winback-recurring.yaml && .build/release/ciclo-bench render'
 
 bench-tracking: release
 	scripts/with-test-db.sh --durable scripts/bench-tracking.sh
@@ -116,7 +117,7 @@ profile-render: deps
 		.build/ciclo-render-profile-nodebug $(CHANNEL) $(COUNT)
 	callgrind_annotate --inclusive=yes .build/callgrind-render-$(CHANNEL).out | head -40
 	@callgrind_annotate --inclusive=yes .build/callgrind-render-$(CHANNEL).out | awk \
-		'/RenderSamplesAAVABycfcS2iKcfU[0-9]*_TA /{gsub(",","",$$1); printf "$(CHANNEL): %d instructions per message\n", $$1/$(COUNT)}'
+		'/RenderSamplesAAVABycfcS2i(Yb)?KcfU[0-9]*_TA /{gsub(",","",$$1); printf "$(CHANNEL): %d instructions per message\n", $$1/$(COUNT)}'
 
 bench-scheduler: release
 	scripts/with-test-db.sh --durable sh -c '.build/release/ciclo migrate && .build/release/ciclo-bench scheduler'

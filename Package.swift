@@ -198,7 +198,7 @@ let package = Package(
             name: "ciclo-bench",
             dependencies: [
                 "Postgres", "CicloQueue", "CicloWorker", "CicloSchema", "CicloChannels", "CicloTestSupport", "CicloReports",
-                "RenderSamples",
+                "CicloDelivery", "RenderSamples",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

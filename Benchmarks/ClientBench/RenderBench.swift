@@ -56,6 +56,8 @@ struct RenderBench: AsyncParsableCommand {
         // worker in throughput, rather than a ratio of two separate figures.
         var rendering = 0.0
         for _ in 0..<2 { rendering = max(rendering, try await drainRate(handler: RenderingHandler(render: email.1))) }
+        var handled = 0.0
+        for _ in 0..<2 { handled = max(handled, try await emailJobsRate()) }
         table.section("render, messages/s on one core, against the drain rate of one worker process")
         for (channel, rate) in rates {
             table.row("\(channel) (template + message) vs drain", client: rate, reference: drain)
@@ -63,6 +65,7 @@ struct RenderBench: AsyncParsableCommand {
         table.section("the machine's render capacity, and rendering inside the worker")
         table.row("\(email.0) on all \(cores) cores at once vs drain", client: together, reference: drain)
         table.row("drain rendering \(email.0) per job vs drain with the null handler", client: rendering, reference: drain)
+        table.row("drain of a campaign's email jobs through the channel handler vs null", client: handled, reference: drain)
         table.note(
             "target: every ratio 10 or more; render: the best of 3 rounds; drain: one in-process worker, null"
                 + " transport, \(drainJobs) jobs")
@@ -96,6 +99,15 @@ struct RenderBench: AsyncParsableCommand {
         return Double(cores * messages) / seconds
     }
 
+    /// Email jobs per second through the worker's channel handler (see `EmailJobsFigure`).
+    func emailJobsRate() async throws -> Double {
+        let target = try BenchTarget(environment: ProcessInfo.processInfo.environment)
+        return try await target.withConnection("ciclo-bench-admin") { admin in
+            try await EmailJobsFigure(target: target, setup: QueueSetup(admin: admin, customers: 1_000), jobs: drainJobs / 5)
+                .rate()
+        }
+    }
+
     /// Jobs per second one worker drains with `handler` (the null transport by default), on the server in
     /// CICLO_DATABASE_URL.
     func drainRate(handler: any JobHandler = NullTransport()) async throws -> Double {
@@ -107,15 +119,22 @@ struct RenderBench: AsyncParsableCommand {
             try await setup.seedCustomers()
             try await setup.reset(enqueue: drainJobs)
             let start = try await setup.now()
-            let worker = Worker(
-                configuration: WorkerConfiguration(concurrency: 64, batchSize: 64, drain: true),
-                database: PostgresConfiguration(connectionString: target.connectionString, applicationName: "bench-drain"),
-                handler: handler, logger: BenchTarget.logger)
-            try await worker.run()
+            try await target.drain(with: handler)
             let (count, seconds) = try await setup.drained(since: start)
             guard count == drainJobs else { throw BenchError("drained \(count) of \(drainJobs)") }
             return Double(count) / max(seconds, 1e-6)
         }
+    }
+}
+
+extension BenchTarget {
+    /// Runs one in-process worker with `handler` until no job is due: 64 jobs at once, claimed 64 at a time.
+    func drain(with handler: any JobHandler) async throws {
+        let worker = Worker(
+            configuration: WorkerConfiguration(concurrency: 64, batchSize: 64, drain: true),
+            database: PostgresConfiguration(connectionString: connectionString, applicationName: "bench-drain"),
+            handler: handler, logger: BenchTarget.logger)
+        try await worker.run()
     }
 }
 

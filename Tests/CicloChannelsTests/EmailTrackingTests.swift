@@ -46,6 +46,24 @@ struct EmailTrackingTests {
         #expect(tracking.apply(html: "<p>x</p>", key: "k", customer: 1).hasSuffix("\">"))
         #expect(tracking.apply(html: "", key: "k", customer: 1) == "")
     }
+
+    @Test("the pixel goes before the last </body> in any case, after text outside ASCII, and nowhere else")
+    func pixelPlace() throws {
+        for (html, before, after) in [
+            ("<p>ação ☀️</p></Body>", "<p>ação ☀️</p>", "</Body>"),
+            ("<p>a</p></body><p>b</p></bOdY>tail", "<p>a</p></body><p>b</p>", "</bOdY>tail"),
+            ("<p>a</p></body", "<p>a</p></body", ""),  // not a whole tag: the pixel goes at the end
+            ("</body>", "", "</body>"),
+        ] {
+            let tracked = tracking.apply(html: html, key: "k", customer: 1)
+            let pixel = try #require(tracked.firstRange(of: /<img [^>]*>/), "\(tracked)")
+            #expect(String(tracked[..<pixel.lowerBound]) == before, "\(html)")
+            #expect(String(tracked[pixel.upperBound...]) == after, "\(html)")
+        }
+        #expect(UTF8Text.lastOffsetIgnoringASCIICase(of: "</body>", in: "é</BODY>x</body") == 2)
+        #expect(UTF8Text.lastOffsetIgnoringASCIICase(of: "</body>", in: "</bodyy>") == nil)
+        #expect(UTF8Text.lastOffsetIgnoringASCIICase(of: "</body>", in: "") == nil)
+    }
 }
 
 /// The link checks that answer on bytes for ASCII text (`EmailTracking.wraps`, and `HTMLText.linkSuffix` for an

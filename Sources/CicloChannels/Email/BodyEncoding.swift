@@ -179,28 +179,10 @@ enum BodyEncoding: String {
         out.withUnsafeMutableBufferPointer { buffer in
             bytes.withUnsafeBufferPointer { source in
                 var next = buffer.baseAddress! + start
-                let digits = Base64.standard.utf8Start
                 var offset = 0
                 while offset < source.count {
                     let end = min(offset + 57, source.count)
-                    // Whole groups of three bytes, four characters each; then the line's last one or two bytes.
-                    var index = offset
-                    while index + 3 <= end {
-                        let group =
-                            UInt32(source[index]) << 16 | UInt32(source[index + 1]) << 8 | UInt32(source[index + 2])
-                        next[0] = digits[Int(group >> 18)]
-                        next[1] = digits[Int(group >> 12 & 0x3F)]
-                        next[2] = digits[Int(group >> 6 & 0x3F)]
-                        next[3] = digits[Int(group & 0x3F)]
-                        next += 4
-                        index += 3
-                    }
-                    if index < end {
-                        Base64.encode(UnsafeBufferPointer(rebasing: source[index..<end])) { character in
-                            next.pointee = character
-                            next += 1
-                        }
-                    }
+                    next = Base64.write(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: source[offset..<end])), to: next)
                     next[0] = 0x0D
                     next[1] = 0x0A
                     next += 2

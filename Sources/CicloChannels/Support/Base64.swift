@@ -32,6 +32,35 @@ enum Base64 {
         }
     }
 
-    /// The encoded length of `count` bytes, padded.
-    static func length(of count: Int) -> Int { (count + 2) / 3 * 4 }
+    /// The encoded length of `count` bytes, padded or not.
+    static func length(of count: Int, padded: Bool = true) -> Int { padded ? (count + 2) / 3 * 4 : (4 * count + 2) / 3 }
+
+    /// Writes `bytes` encoded at `next`, which must have room for `length(of: bytes.count, padded: padded)`
+    /// characters, and returns the position after them. Whole groups of three bytes go four characters at a time
+    /// through the pointer; handing out one character at a time cost several times as much on long text.
+    @discardableResult
+    static func write(
+        _ bytes: UnsafeRawBufferPointer, alphabet: StaticString = standard, padded: Bool = true,
+        to next: UnsafeMutablePointer<UInt8>
+    ) -> UnsafeMutablePointer<UInt8> {
+        let digits = alphabet.utf8Start
+        var next = next
+        var index = 0
+        while index + 3 <= bytes.count {
+            let group = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            next[0] = digits[Int(group >> 18)]
+            next[1] = digits[Int(group >> 12 & 0x3F)]
+            next[2] = digits[Int(group >> 6 & 0x3F)]
+            next[3] = digits[Int(group & 0x3F)]
+            next += 4
+            index += 3
+        }
+        if index < bytes.count {
+            encode(UnsafeRawBufferPointer(rebasing: bytes[index...]), alphabet: alphabet, padded: padded) { character in
+                next.pointee = character
+                next += 1
+            }
+        }
+        return next
+    }
 }

@@ -25,10 +25,12 @@ public struct EmailTracking: Sendable {
         guard !html.isEmpty else { return html }
         let linked = wrapLinks(html) { url in clickURL(url, key: key, customer: customer) }
         let pixel = pixel(key: key, customer: customer, token: openToken)
-        guard let body = linked.range(of: "</body>", options: [.caseInsensitive, .backwards]) else {
+        guard let offset = UTF8Text.lastOffsetIgnoringASCIICase(of: "</body>", in: linked) else {
             return linked + pixel
         }
-        return linked.replacingCharacters(in: body.lowerBound..<body.lowerBound, with: pixel)
+        // The offset is that of a "<", which starts a character.
+        let body = linked.utf8.index(linked.utf8.startIndex, offsetBy: offset)
+        return linked[..<body] + pixel + linked[body...]
     }
 
     /// Whether a link's (entity-decoded) target is wrapped: http(s) and not the reporter's own.

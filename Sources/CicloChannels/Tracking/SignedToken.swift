@@ -98,24 +98,21 @@ public struct SignedToken: Sendable, Equatable {
         if withPurpose { json.field("p", claims.purpose) }
         if let url = claims.url { json.field("u", url) }
         json.endObject()
-        var text: [UInt8] = []
-        text.reserveCapacity((4 * json.bytes.count + 2) / 3)
-        Base64.encode(json.bytes, alphabet: Base64.url, padded: false) { text.append($0) }
-        return text
+        return json.bytes.withUnsafeBytes { json in
+            [UInt8](unsafeUninitializedCapacity: Base64.length(of: json.count, padded: false)) { text, count in
+                let end = Base64.write(json, alphabet: Base64.url, padded: false, to: text.baseAddress!)
+                count = text.baseAddress!.distance(to: end)
+            }
+        }
     }
 
     /// `signed`, "." and `tag` in base64url, written straight into the token's storage.
     private static func token(_ signed: [UInt8], tag: UnsafeRawBufferPointer) -> String {
-        String(unsafeUninitializedCapacity: signed.count + 1 + (4 * tag.count + 2) / 3) { token in
-            var count = signed.count
+        String(unsafeUninitializedCapacity: signed.count + 1 + Base64.length(of: tag.count, padded: false)) { token in
             _ = token.initialize(from: signed)
-            token[count] = UInt8(ascii: ".")
-            count += 1
-            Base64.encode(tag, alphabet: Base64.url, padded: false) { character in
-                token[count] = character
-                count += 1
-            }
-            return count
+            token[signed.count] = UInt8(ascii: ".")
+            let end = Base64.write(tag, alphabet: Base64.url, padded: false, to: token.baseAddress! + signed.count + 1)
+            return token.baseAddress!.distance(to: end)
         }
     }
 
