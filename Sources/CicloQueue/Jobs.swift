@@ -43,7 +43,8 @@ public struct ClaimedJob: Sendable, Hashable {
     public var blockedReason: String?
     /// The customer's contact fields, locale, stage, persona and attributes, as they were at claim time.
     public var customer: JSONB?
-    /// The campaign's key, name, kind and definition; nil for a send outside any campaign.
+    /// The campaign's key, name, kind and delivery settings (its definition's `delivery`); nil for a send outside
+    /// any campaign.
     public var campaign: JSONB?
 
     public init(

@@ -67,7 +67,9 @@ public struct SendQueue: Sendable {
         """
 
     /// What a handler needs besides the job, for a row `j` with customer_id, campaign_id, channel and expires_at:
-    /// why the customer may not be contacted now (nil when they may), the customer's fields, the campaign's.
+    /// why the customer may not be contacted now (nil when they may), the customer's fields, the campaign's key,
+    /// name, kind and delivery settings. Not the whole definition: with its templates it is kilobytes, which the
+    /// server wrote out and the worker read in again for every job, for a few fields.
     /// Shared with `ciclo preview`, which renders a send the way a worker would, without a job.
     public static let sendColumnsSQL = """
         coalesce(
@@ -82,7 +84,7 @@ public struct SendQueue: Sendable {
                     'push_token', c.push_token, 'locale', c.locale, 'timezone', c.timezone,
                     'stage', c.stage, 'persona', c.persona, 'attributes', c.attributes)
            FROM customers c WHERE c.id = j.customer_id),
-        (SELECT jsonb_build_object('key', k.key, 'name', k.name, 'kind', k.kind, 'definition', k.definition)
+        (SELECT jsonb_build_object('key', k.key, 'name', k.name, 'kind', k.kind, 'delivery', k.definition -> 'delivery')
            FROM campaigns k WHERE k.id = j.campaign_id)
         """
 
