@@ -17,8 +17,8 @@ public struct ChannelHandler: JobHandler {
     let defaultFrom: Result<EmailAddress, EmailError>
     /// Each campaign's sender headers, checked and written once.
     let emailSenders = EmailSenders()
-    /// Each campaign's JSON, parsed once rather than with every job.
-    let campaigns = ParsedCampaigns()
+    /// Each campaign's JSON and each payload, parsed once rather than with every job.
+    let parsed = ParsedJSON()
     /// The token secret keyed once for every send's unsubscribe link, and the email tracking signing with it.
     let tokenKey: KeyedHMAC
     let tracking: EmailTracking?
@@ -43,7 +43,7 @@ public struct ChannelHandler: JobHandler {
             return .failed(.permanent("channel \(job.channel) is not one Ciclo delivers on"))
         }
         guard let campaignID = job.campaignID else { return .suppressed(reason: RenderFailure.reason) }
-        let context = SendContext(job, campaigns: campaigns)
+        let context = SendContext(job, parsed: parsed)
         let locale = SendContext.scalar(context.customer["locale"]) ?? "en"
         let entry: TemplateStore.Entry
         switch await templates.template(campaignID: campaignID, variant: context.variant, locale: locale) {

@@ -1,18 +1,12 @@
 import Foundation
 
 /// Any JSON value, with booleans, integers and other numbers kept apart: what a job's customer, payload and campaign
-/// are read as.
+/// are read as. `JSONDecoder` reads them, not `JSONSerialization`, which took half the time but, on Linux, rounded
+/// some decimals to a neighbouring Double and read large negative integers through a Double (-654177.7132139821
+/// became ...823, -9141822101406934617 became ...935040, when the two were compared over generated documents).
 enum JSONValue: Decodable, Sendable, Equatable {
     case string(String), integer(Int64), number(Double), bool(Bool), object([String: JSONValue]), array([JSONValue])
     case null
-
-    /// The value of a JSON text, nil when it is not JSON. `JSONDecoder`, not `JSONSerialization`, which read it in
-    /// half the time but, on Linux, not exactly: it rounded some decimals to a neighbouring Double and read large
-    /// negative integers through a Double (-654177.7132139821 became ...823, -9141822101406934617 became
-    /// ...935040, in a comparison over generated documents).
-    static func parse(_ text: String) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
-    }
 
     init(from decoder: any Decoder) throws {
         // Each refused attempt throws, and a thrown DecodingError costs far more than the value: strings and

@@ -11,12 +11,12 @@ struct SendContext {
     let campaign: [String: JSONValue]
     let payload: [String: JSONValue]
 
-    /// The campaign's JSON, the same for all of its jobs, is parsed once (`ParsedCampaigns`).
-    init(_ job: ClaimedJob, campaigns: ParsedCampaigns) {
+    /// The campaign's JSON and the payload, which repeat from job to job, come from `parsed`.
+    init(_ job: ClaimedJob, parsed: ParsedJSON) {
         self.job = job
         customer = Self.object(job.customer)
-        campaign = campaigns.object(campaignID: job.campaignID, json: job.campaign)
-        payload = Self.object(job.payload)
+        campaign = parsed.campaign(job.campaignID, json: job.campaign)
+        payload = parsed.payload(job.payload)
     }
 
     /// A customer field as text (`email`, `phone`, `locale`...), nil when absent or empty.
@@ -63,7 +63,9 @@ struct SendContext {
 
     /// A JSON object's members; empty when the text is no JSON object.
     static func object(_ value: JSONB?) -> [String: JSONValue] {
-        guard let value, case .object(let object)? = JSONValue.parse(value.text) else { return [:] }
+        // Decoded as an object outright: as a JSONValue it would first be tried as a string, which throws.
+        guard let value, let object = try? JSONDecoder().decode([String: JSONValue].self, from: Data(value.text.utf8))
+        else { return [:] }
         return object
     }
 

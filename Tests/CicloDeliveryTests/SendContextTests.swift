@@ -53,23 +53,34 @@ struct SendContextTests {
 
     @Test("a campaign's JSON is parsed once, parsed again when its text changes, and kept apart per campaign")
     func campaignsParsedOnce() {
-        let campaigns = ParsedCampaigns()
+        let parsed = ParsedJSON()
         let first = #"{"key": "winback", "name": "Volte já"}"#
-        let context = SendContext(Self.job(campaignID: 1, campaign: first), campaigns: campaigns)
+        let context = SendContext(Self.job(campaignID: 1, campaign: first), parsed: parsed)
         #expect(context.campaignKey == "winback")
         #expect(SendContext.scalar(context.customer["email"]) == "ana@example.com")
         #expect(context.variant == "B")
         // The same campaign id with other text (applied again): the new text is what counts.
         let changed = SendContext(Self.job(campaignID: 1, campaign: #"{"key": "winback", "name": "Nova"}"#),
-                                  campaigns: campaigns)
+                                  parsed: parsed)
         #expect(SendContext.scalar(changed.campaign["name"]) == "Nova")
-        let other = SendContext(Self.job(campaignID: 2, campaign: #"{"key": "other"}"#), campaigns: campaigns)
+        let other = SendContext(Self.job(campaignID: 2, campaign: #"{"key": "other"}"#), parsed: parsed)
         #expect(other.campaignKey == "other")
-        #expect(SendContext(Self.job(campaignID: 1, campaign: first), campaigns: campaigns).campaignKey == "winback")
+        #expect(SendContext(Self.job(campaignID: 1, campaign: first), parsed: parsed).campaignKey == "winback")
         // No campaign: an empty object, nothing kept.
-        #expect(SendContext(Self.job(campaignID: nil, campaign: nil), campaigns: campaigns).campaign.isEmpty)
-        #expect(ParsedCampaigns.sameBytes("ação", "ação"))
+        #expect(SendContext(Self.job(campaignID: nil, campaign: nil), parsed: parsed).campaign.isEmpty)
+        // Payloads are kept by their bytes too: the same variables written in two normalisations stay apart.
+        let composed = parsed.payload(JSONB(#"{"variant": "A", "variables": {"name": "ação"}}"#))
+        let decomposed = parsed.payload(JSONB("{\"variant\": \"A\", \"variables\": {\"name\": \"aça\u{0303}o\"}}"))
+        guard case .object(let first)? = composed["variables"], case .object(let second)? = decomposed["variables"],
+            case .string(let one)? = first["name"], case .string(let other)? = second["name"]
+        else {
+            Issue.record("\(composed), \(decomposed)")
+            return
+        }
+        #expect(Array(one.utf8) == Array("ação".utf8) && Array(other.utf8) == Array("aça\u{0303}o".utf8))
+        #expect(parsed.payload(JSONB(#"{"variant": "B"}"#))["variant"] == .string("B"))
+        #expect(ParsedJSON.sameBytes("ação", "ação"))
         // The same text in another normalisation (a + combining tilde) is other bytes: parsed again, never wrong.
-        #expect(!ParsedCampaigns.sameBytes("ação", "aça\u{0303}o"))
+        #expect(!ParsedJSON.sameBytes("ação", "aça\u{0303}o"))
     }
 }
