@@ -44,7 +44,7 @@ public struct ChannelHandler: JobHandler {
         }
         guard let campaignID = job.campaignID else { return .suppressed(reason: RenderFailure.reason) }
         let context = SendContext(job, parsed: parsed)
-        let locale = SendContext.scalar(context.customer["locale"]) ?? "en"
+        let locale = context.customerField("locale") ?? "en"
         let entry: TemplateStore.Entry
         switch await templates.template(campaignID: campaignID, variant: context.variant, locale: locale) {
         case .success(let found): entry = found
@@ -172,7 +172,7 @@ public struct ChannelHandler: JobHandler {
             return .failed(.permanent("no webhook endpoint is configured"))
         }
         let body = WebhookPayload(
-            key: job.idempotencyKey, customer: SendContext.scalar(context.customer["external_id"]),
+            key: job.idempotencyKey, customer: context.customerField("external_id"),
             campaign: context.campaignKey, message: parts)
         do {
             let request = try endpoint.request(json: body, idempotencyKey: job.idempotencyKey, now: Date())

@@ -7,21 +7,21 @@ import Postgres
 /// variant, the contact fields and the campaign's delivery settings all from here.
 struct SendContext {
     let job: ClaimedJob
-    let customer: [String: JSONValue]
+    let customer: CustomerText
     let campaign: [String: JSONValue]
     let payload: [String: JSONValue]
 
     /// The campaign's JSON and the payload, which repeat from job to job, come from `parsed`.
     init(_ job: ClaimedJob, parsed: ParsedJSON) {
         self.job = job
-        customer = Self.object(job.customer)
+        customer = job.customer ?? CustomerText()
         campaign = parsed.campaign(job.campaignID, json: job.campaign)
         payload = parsed.payload(job.payload)
     }
 
     /// A customer field as text (`email`, `phone`, `locale`...), nil when absent or empty.
     func customerField(_ name: String) -> String? {
-        Self.scalar(customer[name]).flatMap { $0.isEmpty ? nil : $0 }
+        customer.fields[name].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     var campaignKey: String? { Self.scalar(campaign["key"]) }
@@ -42,14 +42,11 @@ struct SendContext {
     func values(links: UnsubscribeLinks?) -> [String: String] {
         var values: [String: String] = [:]
         for field in ["email", "phone", "locale", "stage", "persona", "external_id", "timezone"] {
-            if let value = Self.scalar(customer[field]) { values["customer.\(field)"] = value }
+            if let value = customer.fields[field] { values["customer.\(field)"] = value }
         }
-        if case .object(let attributes)? = customer["attributes"] {
-            for (name, raw) in attributes {
-                guard let value = Self.scalar(raw) else { continue }
-                values["customer.attributes.\(name)"] = value
-                if name == "first_name" || name == "last_name" { values["customer.\(name)"] = value }
-            }
+        for (name, value) in customer.attributes {
+            values["customer.attributes.\(name)"] = value
+            if name == "first_name" || name == "last_name" { values["customer.\(name)"] = value }
         }
         if let key = campaignKey { values["campaign.key"] = key }
         if let name = Self.scalar(campaign["name"]) { values["campaign.name"] = name }

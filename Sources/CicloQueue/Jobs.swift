@@ -42,7 +42,7 @@ public struct ClaimedJob: Sendable, Hashable {
     /// nil when the customer may be contacted on this channel; otherwise why not (re-checked at claim time).
     public var blockedReason: String?
     /// The customer's contact fields, locale, stage, persona and attributes, as they were at claim time.
-    public var customer: JSONB?
+    public var customer: CustomerText?
     /// The campaign's key, name, kind and delivery settings (its definition's `delivery`); nil for a send outside
     /// any campaign.
     public var campaign: JSONB?
@@ -50,7 +50,7 @@ public struct ClaimedJob: Sendable, Hashable {
     public init(
         id: Int64, campaignID: Int64?, customerID: Int64, channel: String, idempotencyKey: String, priority: Int16,
         attempt: Int, maxAttempts: Int, payload: JSONB, runAt: PostgresTimestamp, blockedReason: String?,
-        customer: JSONB? = nil, campaign: JSONB? = nil
+        customer: CustomerText? = nil, campaign: JSONB? = nil
     ) {
         self.customer = customer
         self.campaign = campaign

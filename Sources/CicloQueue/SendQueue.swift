@@ -67,7 +67,7 @@ public struct SendQueue: Sendable {
         """
 
     /// What a handler needs besides the job, for a row `j` with customer_id, campaign_id, channel and expires_at:
-    /// why the customer may not be contacted now (nil when they may), the customer's fields, the campaign's key,
+    /// why the customer may not be contacted now (nil when they may), the customer (`CustomerText`), the campaign's key,
     /// name, kind and delivery settings. Not the whole definition: with its templates it is kilobytes, which the
     /// server wrote out and the worker read in again for every job, for a few fields.
     /// Shared with `ciclo preview`, which renders a send the way a worker would, without a job.
@@ -79,10 +79,7 @@ public struct SendQueue: Sendable {
             CASE WHEN NOT EXISTS (SELECT 1 FROM consents c WHERE c.customer_id = j.customer_id
                                     AND c.channel = j.channel AND c.granted)
                  THEN 'no_consent' END),
-        (SELECT jsonb_build_object(
-                    'external_id', c.external_id, 'email', c.email, 'phone', c.phone,
-                    'push_token', c.push_token, 'locale', c.locale, 'timezone', c.timezone,
-                    'stage', c.stage, 'persona', c.persona, 'attributes', c.attributes)
+        (SELECT \(CustomerText.arraySQL)
            FROM customers c WHERE c.id = j.customer_id),
         (SELECT jsonb_build_object('key', k.key, 'name', k.name, 'kind', k.kind, 'delivery', k.definition -> 'delivery')
            FROM campaigns k WHERE k.id = j.campaign_id)
@@ -101,7 +98,9 @@ public struct SendQueue: Sendable {
                 channel: try row.decode(at: 3), idempotencyKey: try row.decode(at: 4),
                 priority: Int16(try row.decode(Int.self, at: 5)), attempt: try row.decode(at: 6),
                 maxAttempts: try row.decode(at: 7), payload: try row.decode(at: 8), runAt: try row.decode(at: 9),
-                blockedReason: try row.decode(at: 10), customer: try row.decode(at: 11), campaign: try row.decode(at: 12))
+                blockedReason: try row.decode(at: 10),
+                customer: try row.decode([String?]?.self, at: 11).map(CustomerText.init(claimed:)),
+                campaign: try row.decode(at: 12))
         }
     }
 

@@ -8,13 +8,12 @@ import Testing
 /// How the worker reads a claimed job's JSON: every kind of value as itself, and each campaign parsed once.
 @Suite("Send context")
 struct SendContextTests {
-    static func job(campaignID: Int64?, campaign: String?, customer: String = #"{"email": "ana@example.com"}"#)
-        -> ClaimedJob
-    {
+    static func job(campaignID: Int64?, campaign: String?) -> ClaimedJob {
         ClaimedJob(
             id: 1, campaignID: campaignID, customerID: 7, channel: "email", idempotencyKey: "k-1", priority: 0,
             attempt: 1, maxAttempts: 3, payload: JSONB(#"{"variant": "B", "variables": {"code": 10}}"#),
-            runAt: PostgresTimestamp(Date()), blockedReason: nil, customer: JSONB(customer),
+            runAt: PostgresTimestamp(Date()), blockedReason: nil,
+            customer: CustomerText(fields: ["email": "ana@example.com", "locale": ""], attributes: ["first_name": "Ana"]),
             campaign: campaign.map(JSONB.init))
     }
 
@@ -57,7 +56,11 @@ struct SendContextTests {
         let first = #"{"key": "winback", "name": "Volte já"}"#
         let context = SendContext(Self.job(campaignID: 1, campaign: first), parsed: parsed)
         #expect(context.campaignKey == "winback")
-        #expect(SendContext.scalar(context.customer["email"]) == "ana@example.com")
+        #expect(context.customerField("email") == "ana@example.com")
+        #expect(context.customerField("locale") == nil, "an empty field is no field")
+        let values = context.values(links: nil)
+        #expect(values["customer.first_name"] == "Ana" && values["customer.attributes.first_name"] == "Ana")
+        #expect(values["customer.locale"] == "" && values["code"] == "10" && values["send.key"] == "k-1")
         #expect(context.variant == "B")
         // The same campaign id with other text (applied again): the new text is what counts.
         let changed = SendContext(Self.job(campaignID: 1, campaign: #"{"key": "winback", "name": "Nova"}"#),

@@ -36,6 +36,41 @@ struct SendQueueTests {
         await db.drop()
     }
 
+    @Test("a claimed job carries its customer as text: every column, scalar attributes as the server writes them")
+    func claimedCustomerText() async throws {
+        let db = try await MigrationDatabase.migrated()
+        let conn = try await db.connect()
+        let customer = try await Seed.customers(1, on: conn)[0]
+        try await conn.query("""
+            UPDATE customers SET locale = 'pt-PT', stage = '', persona = NULL, phone = '+351912345678',
+                   attributes = '{"first_name": "Ana", "price": 9.90, "visits": 12, "big": 1e3, "vip": true,
+                                  "note": "a \\"quoted\\" ação", "nested": {"a": 1}, "list": [1, 2], "gone": null,
+                                  "empty": ""}'
+            WHERE id = $1
+            """, [customer])
+        _ = try await queue.enqueue([NewJob(idempotencyKey: "text-\(customer)", customerID: customer, channel: "email")],
+                                    on: conn)
+        let claimed = try await queue.claim(owner: "w1", limit: 1, channels: nil, campaignID: nil, lease: .seconds(30), on: conn)
+        let text = try #require(claimed.first?.customer)
+        let email = try await conn.query("SELECT email FROM customers WHERE id = $1", [customer]).scalar(String.self)
+        #expect(text.fields["email"] == email)
+        #expect(text.fields["locale"] == "pt-PT")
+        #expect(text.fields["phone"] == "+351912345678")
+        #expect(text.fields["stage"] == "", "an empty column is kept, as empty")
+        #expect(text.fields["persona"] == nil && text.fields["push_token"] == nil)
+        #expect(text.attributes == [
+            "first_name": "Ana", "price": "9.90", "visits": "12", "big": "1000", "vip": "true",
+            "note": "a \"quoted\" ação", "empty": "",
+        ])
+        // The array's shape is checked: a claim that wrote something else is an error, not a half-read customer.
+        #expect(throws: CustomerTextError.self) { try CustomerText(claimed: ["only one"]) }
+        #expect(throws: CustomerTextError.self) {
+            try CustomerText(claimed: Array(repeating: nil, count: CustomerText.columns.count) + ["name without value"])
+        }
+        await conn.close()
+        await db.drop()
+    }
+
     @Test("claims follow priority then run_at, skip future jobs, and two claimers never share a job")
     func claimOrderAndSkipLocked() async throws {
         let db = try await MigrationDatabase.migrated()
