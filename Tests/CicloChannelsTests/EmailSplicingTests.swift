@@ -106,6 +106,8 @@ import Testing
         "<a href=https://unquoted.example/?a=1&amp;b=2>x</a>", "<A HREF='https://single.example/'>y</A>", "</BODY>",
         "</body>{{extra}}", "<{{extra}}", "<a class=\"{{extra}}\" href=\"https://shop.example/\">z</a>",
         "<a href=\"mailto:care@ciclo.example\">care</a>", "</body>\n</html>", "<a href=\"{{offer_code}}\">o</a>",
+        "<a href=\"https://shop.example/{{offer_code}}/{{extra}}?x=1&amp;y={{customer.first_name}}\">m</a>",
+        "<a href='{{extra}}x'>s</a>", "</bo{{extra}}dy>", "</BODY{{extra}}>", "<p>{{extra}}</p>",
     ]
 
     static func randomTemplate(_ random: inout SplitMix64, textPart: Bool) throws -> MessageTemplate {

@@ -64,6 +64,40 @@ struct EmailTrackingTests {
         #expect(UTF8Text.lastOffsetIgnoringASCIICase(of: "</body>", in: "</bodyy>") == nil)
         #expect(UTF8Text.lastOffsetIgnoringASCIICase(of: "</body>", in: "") == nil)
     }
+
+    @Test("links whose target mixes static text and values take the compiled path, and send what apply writes")
+    func mixedTargetsAreCompiled() throws {
+        let variables = [TemplateVariable("offer_code"), TemplateVariable("customer.first_name", default: "")]
+        func compiled(_ html: String) throws -> (MessageTemplate, TrackedHTML?) {
+            let template = try MessageTemplate(
+                name: "mixed", parts: ["subject": (.text, "Oferta"), "html": (.html, html)], variables: variables)
+            return (template, template.emailParts?.trackedHTML)
+        }
+        let html = """
+            <p>Olá {{customer.first_name}},</p>
+            <p><a href="https://shop.demo.example/offers/{{offer_code}}?n={{customer.first_name}}&amp;x=1">Ver</a></p>
+            </body>
+            """
+        let (template, tracked) = try compiled(html)
+        let slots = try #require(tracked, "a target with values inside its quotes is compiled")
+        for (code, name) in [("COMEBACK10", "Ana"), ("A&B", "Zoë"), ("", ""), ("x y", "<b>")] {
+            guard case .success(let resolved) = template.resolve(["offer_code": code, "customer.first_name": name]),
+                let parts = template.emailParts
+            else {
+                Issue.record("\(code), \(name) did not resolve")
+                continue
+            }
+            let escaped = parts.htmlTemplate.escapedValues(resolved)
+            let filled = try #require(slots.slots(tracking, key: "k", customer: 1, openToken: nil, escaped: escaped))
+            let spliced = slots.body.text(SpliceValues(resolved, escaped: escaped, slots: filled))
+            let applied = tracking.apply(html: parts.htmlTemplate.render(resolved), key: "k", customer: 1)
+            #expect(String(decoding: spliced, as: UTF8.self) == applied, "\(code), \(name)")
+        }
+        // A value that starts a `</body>` of its own could finish one: such templates keep the slower path.
+        #expect(try compiled("<p>x</p></bo{{offer_code}}dy>").1 == nil)
+        #expect(try compiled("<p>x</p></BODY{{offer_code}}>").1 == nil)
+        #expect(try compiled("<p>{{offer_code}}</p></body>").1 != nil)
+    }
 }
 
 /// The link checks that answer on bytes for ASCII text (`EmailTracking.wraps`, and `HTMLText.linkSuffix` for an
@@ -98,4 +132,5 @@ struct EmailTrackingTests {
             #expect(HTMLText.linkSuffix(href: url, label: other) == suffix, "\(shown)")
         }
     }
+
 }

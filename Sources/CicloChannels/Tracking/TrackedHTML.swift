@@ -4,12 +4,12 @@
 ///
 /// Only built when the values cannot change what tracking does, which holds when every variable is HTML-escaped
 /// (no value then holds `<`, `>`, a quote or `&`) and:
-/// - no `<a` tag holds a variable (a value with spaces or `=` could add or move an unquoted `href`), but for a
-///   quoted `href` that is one variable and nothing else, whose value is checked per send: without a quote, `<` or
-///   `>` (escaping leaves one that carries a combining mark), it stays the whole target;
-/// - no variable follows a `<` closely enough to make an `<a ` tag with it;
-/// - the last `</body>` is followed by an ASCII byte of static text, or ends the template (a value starting with a
-///   combining mark would hide it from Foundation's search, which compares characters), and lies in no link.
+/// - no `<a` tag holds a variable (a value with spaces or `=` could add or move an unquoted `href`), but inside a
+///   quoted `href` (`https://shop.example/offers/{{offer_code}}`), whose values are checked per send: without a
+///   quote, `<` or `>` (escaping leaves one that carries a combining mark), they stay inside the target;
+/// - no variable follows a `<` closely enough to make an `<a ` tag with it, or follows the start of a `</body>`
+///   (`</bo{{x}}>` with "dy" would close the body where the template shows no `</body>`);
+/// - the last `</body>` is followed by an ASCII byte of static text, or ends the template, and lies in no link.
 /// Anything else keeps `EmailTracking.apply` on the rendered HTML.
 struct TrackedHTML: Sendable {
     /// A link tracking may wrap: its target as written in the template, and as `wraps` reads it.
@@ -17,8 +17,13 @@ struct TrackedHTML: Sendable {
         var written: String
         var url: String
         var quoted: Bool
-        /// The variable that is the whole target, if it is one.
-        var variable: Int?
+        /// The target's static text and values, when it holds values.
+        var parts: [Part]?
+    }
+
+    enum Part: Sendable {
+        case text(String)
+        case variable(Int)
     }
 
     /// The HTML with a slot for each link's target, then one for the pixel (slot `links.count`).
@@ -26,6 +31,29 @@ struct TrackedHTML: Sendable {
     let links: [Link]
 
     private static let marker: [UInt8] = [0xEE, 0x80, 0x80]  // U+E000, which no escaped value changes
+    private static let closing: [UInt8] = Array("</body>".utf8)
+
+    /// A quoted target's static text and values, from the probe: nil unless every non-static byte is a whole marker.
+    private static func parts(of href: Range<Int>, _ probe: [UInt8], isStatic: [Bool], variables: [Int: Int])
+        -> [Part]?
+    {
+        var parts: [Part] = []
+        var index = href.lowerBound
+        var textStart = index
+        while index < href.upperBound {
+            if isStatic[index] {
+                index += 1
+                continue
+            }
+            guard let variable = variables[index], index + marker.count <= href.upperBound else { return nil }
+            if textStart < index { parts.append(.text(String(decoding: probe[textStart..<index], as: UTF8.self))) }
+            parts.append(.variable(variable))
+            index += marker.count
+            textStart = index
+        }
+        if textStart < index { parts.append(.text(String(decoding: probe[textStart..<index], as: UTF8.self))) }
+        return parts
+    }
 
     init?(html: PlainTemplate, variableCount: Int) {
         // The probe: the static text, with a marker for each value; `isStatic` says which bytes are the template's.
@@ -56,6 +84,14 @@ struct TrackedHTML: Sendable {
         let count = probe.count
         for index in probe.indices where probe[index] == UInt8(ascii: "<") && isStatic[index] {
             if (index + 1 < count && !isStatic[index + 1]) || (index + 2 < count && !isStatic[index + 2]) { return nil }
+            // A value right after the start of a `</body>` in any case could finish it (`</bo{{x}}dy>`, x empty).
+            var matched = 1
+            while matched < 6, index + matched < count, isStatic[index + matched],
+                matched == 1 ? probe[index + 1] == UInt8(ascii: "/") : probe[index + matched] | 0x20 == Self.closing[matched]
+            {
+                matched += 1
+            }
+            if index + matched < count && !isStatic[index + matched] { return nil }
         }
         // The links, found as `EmailTracking.wrapLinks` finds them.
         var links: [Link] = []
@@ -73,13 +109,13 @@ struct TrackedHTML: Sendable {
                 $0.lowerBound > 0 && (probe[$0.lowerBound - 1] == 0x22 || probe[$0.lowerBound - 1] == 0x27)
             }
             if !isStatic[index...end].allSatisfy({ $0 }) {
-                // Only a quoted target that is one value, and nothing else in the tag.
-                guard let href, quoted == true, href.count == Self.marker.count,
-                    let variable = variables[href.lowerBound],
+                // Values only inside a quoted target, and nowhere else in the tag.
+                guard let href, quoted == true,
                     isStatic[index..<href.lowerBound].allSatisfy({ $0 }),
-                    isStatic[href.upperBound...end].allSatisfy({ $0 })
+                    isStatic[href.upperBound...end].allSatisfy({ $0 }),
+                    let parts = Self.parts(of: href, probe, isStatic: isStatic, variables: variables)
                 else { return nil }
-                links.append(Link(written: "", url: "", quoted: true, variable: variable))
+                links.append(Link(written: "", url: "", quoted: true, parts: parts))
                 hrefs.append(href)
             } else if let href, let quoted {
                 let written = String(decoding: probe[href], as: UTF8.self)
@@ -87,7 +123,7 @@ struct TrackedHTML: Sendable {
                 let lowered = url.lowercased()
                 // The rest of `wraps` depends on the deployment's base URL: decided per send.
                 if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
-                    links.append(Link(written: written, url: url, quoted: quoted, variable: nil))
+                    links.append(Link(written: written, url: url, quoted: quoted, parts: nil))
                     hrefs.append(href)
                 }
             }
@@ -95,7 +131,7 @@ struct TrackedHTML: Sendable {
         }
         // The pixel: before the last `</body>`, else at the end.
         var pixel = count
-        let closing = Array("</body>".utf8)
+        let closing = Self.closing
         if count >= closing.count {
             for start in stride(from: count - closing.count, through: 0, by: -1)
             where (0..<closing.count).allSatisfy({ probe[start + $0] | 0x20 == closing[$0] | 0x20 }) {
@@ -112,35 +148,32 @@ struct TrackedHTML: Sendable {
                 break
             }
         }
-        // The pieces: static text cut around each link's target and at the pixel.
+        // The pieces: the template's static text and values, with each link's target (static text, values or
+        // both) replaced by its slot, and the pixel's slot at its place.
         var cuts = hrefs.enumerated().map { (range: $0.element, slot: $0.offset) }
         cuts.append((pixel..<pixel, links.count))
         cuts.sort { $0.range.lowerBound < $1.range.lowerBound }
         var pieces: [SplicedBody.Piece] = []
-        var nextCut = 0
-        for (number, segment) in html.segments.enumerated() {
-            let start = staticStarts[number]
-            guard case .text(let text) = segment else {
-                if nextCut < cuts.count && cuts[nextCut].range.lowerBound == start && !cuts[nextCut].range.isEmpty {
-                    pieces.append(.slot(cuts[nextCut].slot))  // a link whose target is this value
-                    nextCut += 1
-                } else if case .variable(let variable, let escaped) = segment {
-                    pieces.append(.variable(index: variable, escaped: escaped))
+        /// The template's pieces within `range` of the probe; a target's edges are static, so no marker is cut.
+        func emit(_ range: Range<Int>) {
+            for (number, segment) in html.segments.enumerated() {
+                let start = staticStarts[number]
+                switch segment {
+                case .text(let text):
+                    let lower = max(start, range.lowerBound), upper = min(start + text.utf8.count, range.upperBound)
+                    if lower < upper { pieces.append(.text(Array(probe[lower..<upper]))) }
+                case .variable(let variable, let escaped):
+                    if range.contains(start) { pieces.append(.variable(index: variable, escaped: escaped)) }
                 }
-                continue
             }
-            let end = start + text.utf8.count
-            var position = start
-            while nextCut < cuts.count && cuts[nextCut].range.lowerBound < end {
-                let cut = cuts[nextCut]
-                pieces.append(.text(Array(probe[position..<cut.range.lowerBound])))
-                pieces.append(.slot(cut.slot))
-                position = cut.range.upperBound
-                nextCut += 1
-            }
-            pieces.append(.text(Array(probe[position..<end])))
         }
-        if nextCut < cuts.count { pieces.append(.slot(cuts[nextCut].slot)) }  // the pixel at the very end
+        var position = 0
+        for cut in cuts {
+            emit(position..<cut.range.lowerBound)
+            pieces.append(.slot(cut.slot))
+            position = cut.range.upperBound
+        }
+        emit(position..<count)
         guard let body = SplicedBody(pieces, variableCount: variableCount) else { return nil }
         self.body = body
         self.links = links
@@ -156,10 +189,19 @@ struct TrackedHTML: Sendable {
         for link in links {
             var written = link.written
             var url = link.url
-            if let variable = link.variable {
-                written = escaped[variable]
-                let breaks = UTF8Text.contains(written) { $0 == 0x22 || $0 == 0x27 || $0 == 0x3C || $0 == 0x3E }
-                if breaks { return nil }
+            if let parts = link.parts {
+                written = ""
+                for part in parts {
+                    switch part {
+                    case .text(let text): written += text
+                    case .variable(let variable):
+                        let value = escaped[variable]
+                        if UTF8Text.contains(value, where: { $0 == 0x22 || $0 == 0x27 || $0 == 0x3C || $0 == 0x3E }) {
+                            return nil
+                        }
+                        written += value
+                    }
+                }
                 url = EmailTracking.decodeEntities(written)
             }
             guard tracking.wraps(url) else {
