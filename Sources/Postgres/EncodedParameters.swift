@@ -4,7 +4,7 @@ import CLibPQ
 /// buffer so a statement costs one allocation however many parameters it has.
 struct EncodedParameters: Sendable {
     private var types: [Oid] = []
-    private var buffer: [CChar] = []
+    private var buffer: [UInt8] = []
     /// Offset of each value in `buffer`, or nil for NULL.
     private var offsets: [Int?] = []
 
@@ -25,7 +25,7 @@ struct EncodedParameters: Sendable {
                 continue
             }
             offsets.append(buffer.count)
-            buffer.append(contentsOf: text.utf8.map { CChar(bitPattern: $0) })
+            buffer.append(contentsOf: text.utf8)
             buffer.append(0)
         }
     }
@@ -35,13 +35,16 @@ struct EncodedParameters: Sendable {
     func withPointers<R>(
         _ body: (Int32, UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?) -> R
     ) -> R {
-        buffer.withUnsafeBufferPointer { chars in
-            let values: [UnsafePointer<CChar>?] = offsets.map { offset in
-                offset.map { chars.baseAddress! + $0 }
-            }
-            return types.withUnsafeBufferPointer { types in
-                values.withUnsafeBufferPointer { values in
-                    body(Int32(types.count), types.baseAddress, values.baseAddress)
+        // UTF-8 bytes as libpq's chars: the two are the same size and may alias.
+        buffer.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { chars in
+                let values: [UnsafePointer<CChar>?] = offsets.map { offset in
+                    offset.map { chars.baseAddress! + $0 }
+                }
+                return types.withUnsafeBufferPointer { types in
+                    values.withUnsafeBufferPointer { values in
+                        body(Int32(types.count), types.baseAddress, values.baseAddress)
+                    }
                 }
             }
         }
