@@ -21,7 +21,8 @@ struct EmailJobsFigure {
         guard let campaignID = try await admin.query(
             "SELECT id FROM campaigns WHERE key = $1", [Self.campaignKey]).first?.decode(Int64.self, at: 0)
         else {
-            throw BenchError("campaign \(Self.campaignKey) is not stored: apply examples/campaigns/winback-recurring.yaml")
+            throw BenchError(
+                "campaign \(Self.campaignKey) is not stored: apply examples/campaigns/winback-recurring.yaml")
         }
         try await setup.reset(enqueue: jobs)
         try await admin.query("""

@@ -64,8 +64,10 @@ struct RenderBench: AsyncParsableCommand {
         }
         table.section("the machine's render capacity, and rendering inside the worker")
         table.row("\(email.0) on all \(cores) cores at once vs drain", client: together, reference: drain)
-        table.row("drain rendering \(email.0) per job vs drain with the null handler", client: rendering, reference: drain)
-        table.row("drain of a campaign's email jobs through the channel handler vs null", client: handled, reference: drain)
+        table.row(
+            "drain rendering \(email.0) per job vs drain with the null handler", client: rendering, reference: drain)
+        table.row(
+            "drain of a campaign's email jobs through the channel handler vs null", client: handled, reference: drain)
         table.note(
             "target: every ratio 10 or more; render: the best of 3 rounds; drain: one in-process worker, null"
                 + " transport, \(drainJobs) jobs")
@@ -103,8 +105,8 @@ struct RenderBench: AsyncParsableCommand {
     func emailJobsRate() async throws -> Double {
         let target = try BenchTarget(environment: ProcessInfo.processInfo.environment)
         return try await target.withConnection("ciclo-bench-admin") { admin in
-            try await EmailJobsFigure(target: target, setup: QueueSetup(admin: admin, customers: 1_000), jobs: drainJobs / 5)
-                .rate()
+            let setup = QueueSetup(admin: admin, customers: 1_000)
+            return try await EmailJobsFigure(target: target, setup: setup, jobs: drainJobs / 5).rate()
         }
     }
 

@@ -16,7 +16,9 @@ public struct RenderSamples: Sendable {
             TemplateVariable("send.unsubscribe_url"), TemplateVariable("campaign.name", default: ""),
         ]
         /// An email of 20 paragraphs and an unsubscribe link, in the words given.
-        @Sendable func emailTemplate(_ name: String, subject: String, paragraph: String, unsubscribe: String) -> MessageTemplate {
+        @Sendable func emailTemplate(
+            _ name: String, subject: String, paragraph: String, unsubscribe: String
+        ) -> MessageTemplate {
             let html = String(repeating: "<p>" + paragraph + "</p>\n", count: 20)
                 + "<p><a href=\"{{send.unsubscribe_url}}\">" + unsubscribe + "</a></p>"
             return try! MessageTemplate(

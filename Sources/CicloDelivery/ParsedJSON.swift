@@ -22,7 +22,9 @@ final class ParsedJSON: Sendable {
     /// it, so a campaign applied again counts from its next job on.
     func campaign(_ campaignID: Int64?, json: JSONB?) -> [String: JSONValue] {
         guard let campaignID, let json else { return SendContext.object(json) }
-        if let kept = campaigns.withLock({ $0[campaignID] }), Self.sameBytes(kept.text, json.text) { return kept.object }
+        if let kept = campaigns.withLock({ $0[campaignID] }), Self.sameBytes(kept.text, json.text) {
+            return kept.object
+        }
         let object = SendContext.object(json)
         campaigns.withLock { campaigns in
             if campaigns.count >= Self.limit { campaigns.removeAll() }
@@ -48,7 +50,9 @@ final class ParsedJSON: Sendable {
     static func sameBytes(_ a: String, _ b: String) -> Bool {
         var a = a, b = b
         return a.withUTF8 { a in
-            b.withUTF8 { b in a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0) }
+            b.withUTF8 { b in
+                a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+            }
         }
     }
 }

@@ -5,7 +5,9 @@ import Postgres
 /// with `JSONDecoder` for every job was the largest cost of a real email send in the worker.
 public struct CustomerText: Sendable, Hashable {
     /// The columns the array starts with, in its order; absent values are NULL.
-    public static let columns = ["external_id", "email", "phone", "push_token", "locale", "timezone", "stage", "persona"]
+    public static let columns = [
+        "external_id", "email", "phone", "push_token", "locale", "timezone", "stage", "persona",
+    ]
 
     /// The columns that are not NULL, by name (an empty one too: a template renders it as empty).
     public var fields: [String: String]

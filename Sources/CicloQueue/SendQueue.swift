@@ -67,9 +67,9 @@ public struct SendQueue: Sendable {
         """
 
     /// What a handler needs besides the job, for a row `j` with customer_id, campaign_id, channel and expires_at:
-    /// why the customer may not be contacted now (nil when they may), the customer (`CustomerText`), the campaign's key,
-    /// name, kind and delivery settings. Not the whole definition: with its templates it is kilobytes, which the
-    /// server wrote out and the worker read in again for every job, for a few fields.
+    /// why the customer may not be contacted now (nil when they may), the customer (`CustomerText`), and the
+    /// campaign's key, name, kind and delivery settings. Not the whole definition: with its templates it is
+    /// kilobytes, which the server wrote out and the worker read in again for every job, for a few fields.
     /// Shared with `ciclo preview`, which renders a send the way a worker would, without a job.
     public static let sendColumnsSQL = """
         coalesce(

@@ -13,7 +13,8 @@ struct SendContextTests {
             id: 1, campaignID: campaignID, customerID: 7, channel: "email", idempotencyKey: "k-1", priority: 0,
             attempt: 1, maxAttempts: 3, payload: JSONB(#"{"variant": "B", "variables": {"code": 10}}"#),
             runAt: PostgresTimestamp(Date()), blockedReason: nil,
-            customer: CustomerText(fields: ["email": "ana@example.com", "locale": ""], attributes: ["first_name": "Ana"]),
+            customer: CustomerText(
+                fields: ["email": "ana@example.com", "locale": ""], attributes: ["first_name": "Ana"]),
             campaign: campaign.map(JSONB.init))
     }
 

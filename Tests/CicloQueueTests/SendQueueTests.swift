@@ -48,9 +48,10 @@ struct SendQueueTests {
                                   "empty": ""}'
             WHERE id = $1
             """, [customer])
-        _ = try await queue.enqueue([NewJob(idempotencyKey: "text-\(customer)", customerID: customer, channel: "email")],
-                                    on: conn)
-        let claimed = try await queue.claim(owner: "w1", limit: 1, channels: nil, campaignID: nil, lease: .seconds(30), on: conn)
+        let job = NewJob(idempotencyKey: "text-\(customer)", customerID: customer, channel: "email")
+        _ = try await queue.enqueue([job], on: conn)
+        let claimed = try await queue.claim(
+            owner: "w1", limit: 1, channels: nil, campaignID: nil, lease: .seconds(30), on: conn)
         let text = try #require(claimed.first?.customer)
         let email = try await conn.query("SELECT email FROM customers WHERE id = $1", [customer]).scalar(String.self)
         #expect(text.fields["email"] == email)

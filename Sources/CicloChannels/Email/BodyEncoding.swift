@@ -182,7 +182,8 @@ enum BodyEncoding: String {
                 var offset = 0
                 while offset < source.count {
                     let end = min(offset + 57, source.count)
-                    next = Base64.write(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: source[offset..<end])), to: next)
+                    let line = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: source[offset..<end]))
+                    next = Base64.write(line, to: next)
                     next[0] = 0x0D
                     next[1] = 0x0A
                     next += 2

@@ -87,7 +87,8 @@ struct TrackedHTML: Sendable {
             // A value right after the start of a `</body>` in any case could finish it (`</bo{{x}}dy>`, x empty).
             var matched = 1
             while matched < 6, index + matched < count, isStatic[index + matched],
-                matched == 1 ? probe[index + 1] == UInt8(ascii: "/") : probe[index + matched] | 0x20 == Self.closing[matched]
+                matched == 1
+                    ? probe[index + 1] == UInt8(ascii: "/") : probe[index + matched] | 0x20 == Self.closing[matched]
             {
                 matched += 1
             }
