@@ -97,9 +97,12 @@ bench-client: release
 bench-queue: release
 	scripts/with-test-db.sh --durable .build/release/ciclo-bench queue
 
+# RENDER_ARGS=--handler-only: only the channel handler's drain of a campaign's email jobs, three times.
+RENDER_ARGS ?=
 bench-render: release
 	scripts/with-test-db.sh --durable sh -c '.build/release/ciclo migrate \
-		&& .build/release/ciclo campaign apply examples/campaigns/winback-recurring.yaml && .build/release/ciclo-bench render'
+		&& .build/release/ciclo campaign apply examples/campaigns/winback-recurring.yaml \
+		&& .build/release/ciclo-bench render $(RENDER_ARGS)'
 
 bench-tracking: release
 	scripts/with-test-db.sh --durable scripts/bench-tracking.sh

@@ -17,6 +17,9 @@ struct RenderBench: AsyncParsableCommand {
 
     @Option(help: "Messages rendered per channel.") var messages = 20_000
     @Option(help: "Jobs drained for the reference.") var drainJobs = 50_000
+    /// The worker's own path alone, for profiling it (`perf record`).
+    @Flag(help: "Only the drain of a campaign's email jobs through the channel handler, three times, and the null drain.")
+    var handlerOnly = false
 
     func validate() throws {
         guard (100...1_000_000).contains(messages) else { throw ValidationError("--messages must be 100 to 1,000,000") }
@@ -24,6 +27,15 @@ struct RenderBench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if handlerOnly {
+            let drain = try await drainRate()
+            for round in 1...3 {
+                let rate = try await emailJobsRate()
+                print("round \(round): email jobs through the channel handler \(Int(rate.rounded()))/s,"
+                    + " null handler \(Int(drain.rounded()))/s, ratio \((rate / drain * 100).rounded() / 100)")
+            }
+            return
+        }
         let samples = RenderSamples()
         var table = ResultTable()
         // The drain is measured before and after the renders, and the faster of the two is the reference: on a
