@@ -54,6 +54,9 @@ struct EmailTrackingTests {
             ("<p>a</p></body><p>b</p></bOdY>tail", "<p>a</p></body><p>b</p>", "</bOdY>tail"),
             ("<p>a</p></body", "<p>a</p></body", ""),  // not a whole tag: the pixel goes at the end
             ("</body>", "", "</body>"),
+            // A `>` carrying a combining mark ends no `</body>`, as Foundation's search had it.
+            ("<p>a</p></body>\u{301}", "<p>a</p></body>\u{301}", ""),
+            ("<p>a</p></body><p>b</p></body>\u{301}", "<p>a</p>", "</body><p>b</p></body>\u{301}"),
         ] {
             let tracked = tracking.apply(html: html, key: "k", customer: 1)
             let pixel = try #require(tracked.firstRange(of: /<img [^>]*>/), "\(tracked)")
@@ -61,6 +64,8 @@ struct EmailTrackingTests {
             #expect(String(tracked[pixel.upperBound...]) == after, "\(html)")
         }
         #expect(UTF8Text.lastOffsetIgnoringASCIICase(of: "</body>", in: "é</BODY>x</body") == 2)
+        #expect(UTF8Text.lastOffsetIgnoringASCIICase(of: "</body>", in: "</body></body>", before: 7) == 0)
+        #expect(UTF8Text.lastOffsetIgnoringASCIICase(of: "</body>", in: "</body></body>", before: 0) == nil)
         #expect(UTF8Text.lastOffsetIgnoringASCIICase(of: "</body>", in: "</bodyy>") == nil)
         #expect(UTF8Text.lastOffsetIgnoringASCIICase(of: "</body>", in: "") == nil)
     }

@@ -1,5 +1,6 @@
-import CicloChannels
 import Testing
+
+@testable import CicloChannels
 
 @Suite("Message templates")
 struct TemplateTests {
@@ -27,6 +28,22 @@ struct TemplateTests {
         #expect(parts["text"] == "Olá Ana <Maria> <VERAO&25> https://u/1")
         let withDefault = try template.render(["offer_code": "X", "unsubscribe_url": "u"]).get()
         #expect(withDefault["subject"] == "there, 20% & mais")
+    }
+
+    @Test("a value cannot write markup into HTML, even where a mark joins its < or > to a neighbour")
+    func markupInValuesIsEscaped() throws {
+        let template = try email()
+        for name in ["\u{600}<img src=x onerror=y>", "a<b>\u{301}c", "\u{600}\"\u{301}'&"] {
+            let values = ["customer.first_name": name, "offer_code": "X", "unsubscribe_url": "https://u/1"]
+            let html = try #require(try template.render(values).get()["html"])
+            #expect(!html.utf8.contains(UInt8(ascii: "\"")) && !html.utf8.contains(UInt8(ascii: "'")), "\(html)")
+            #expect(html.utf8.filter { $0 == UInt8(ascii: "<") }.count == 4, "only the template's own tags: \(html)")
+            // On bytes: a mark joins the reference's first or last character to its neighbour.
+            let bytes = Array(html.utf8)
+            #expect(bytes.firstRange(of: Array("&lt;".utf8)) != nil || bytes.firstRange(of: Array("&quot;".utf8)) != nil,
+                    "\(html)")
+        }
+        #expect(PlainTemplate.htmlEscape("\u{600}<b>\u{301}") == "\u{600}&lt;b&gt;\u{301}")
     }
 
     @Test("a required variable with no value suppresses the send, naming every missing variable")

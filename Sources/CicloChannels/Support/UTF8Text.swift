@@ -177,15 +177,17 @@ enum UTF8Text {
         return true
     }
 
-    /// The byte offset of the last occurrence of `needle` (lowercase ASCII) in `string`, ignoring ASCII case: what
-    /// Foundation's `range(of:options: [.caseInsensitive, .backwards])` finds for such a needle, without turning the
-    /// text into UTF-16 first (which cost more than tracking the rest of an email).
-    static func lastOffsetIgnoringASCIICase(of needle: StaticString, in string: String) -> Int? {
+    /// The byte offset of the last occurrence of `needle` (lowercase ASCII) in `string` that starts before `end`,
+    /// ignoring ASCII case, found on the bytes.
+    static func lastOffsetIgnoringASCIICase(of needle: StaticString, in string: String, before end: Int? = nil)
+        -> Int?
+    {
         var string = string
         return string.withUTF8 { bytes in
             let count = needle.utf8CodeUnitCount
-            guard count > 0, bytes.count >= count else { return nil }
-            for start in stride(from: bytes.count - count, through: 0, by: -1)
+            let last = min(bytes.count - count, (end ?? bytes.count) - 1)
+            guard count > 0, last >= 0 else { return nil }
+            for start in stride(from: last, through: 0, by: -1)
             where hasASCIIPrefixIgnoringCase(UnsafeBufferPointer(rebasing: bytes[start...]), needle) {
                 return start
             }

@@ -117,28 +117,29 @@ struct PlainTemplate: Sendable {
         return escaped
     }
 
-    /// What swift-mustache's HTML content type does to a value: `<`, `>`, `&`, `"` and `'` become references. It
-    /// compares `Character`s, so a quote carrying a combining mark is one character and is left as it is; the
-    /// slow path keeps that, and the fast path returns values without any of those bytes unchanged.
+    /// A value made safe for HTML: the bytes of `<`, `>`, `&`, `"` and `'` become references, as swift-mustache's HTML
+    /// content type writes them. The engine compares `Character`s, so a `<` that a prepend mark joins (`"\u{600}<"`)
+    /// or a `>` carrying a combining mark is one character to it and goes through raw: a value could write markup
+    /// into the email. Bytes are escaped here wherever they stand (the mark then sits on the reference).
     static func htmlEscape(_ text: String) -> String {
         let needsEscaping = UTF8Text.contains(text) { $0 == 0x3C || $0 == 0x3E || $0 == 0x26 || $0 == 0x22 || $0 == 0x27 }
         guard needsEscaping else {
             return text
         }
-        var escaped = ""
-        for character in text {
-            if let replacement = escapes[character] {
-                escaped += replacement
-            } else {
-                escaped.append(character)
+        var escaped: [UInt8] = []
+        escaped.reserveCapacity(text.utf8.count + 16)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "<"): escaped.append(contentsOf: "&lt;".utf8)
+            case UInt8(ascii: ">"): escaped.append(contentsOf: "&gt;".utf8)
+            case UInt8(ascii: "&"): escaped.append(contentsOf: "&amp;".utf8)
+            case UInt8(ascii: "\""): escaped.append(contentsOf: "&quot;".utf8)
+            case UInt8(ascii: "'"): escaped.append(contentsOf: "&#39;".utf8)
+            default: escaped.append(byte)
             }
         }
-        return escaped
+        return String(decoding: escaped, as: UTF8.self)
     }
-
-    private static let escapes: [Character: String] = [
-        "<": "&lt;", ">": "&gt;", "&": "&amp;", "\"": "&quot;", "'": "&#39;",
-    ]
 
     /// A private-use character no real template holds, to mark probe values.
     private static let probeMark: Unicode.Scalar = "\u{F8FF}"

@@ -25,12 +25,21 @@ public struct EmailTracking: Sendable {
         guard !html.isEmpty else { return html }
         let linked = wrapLinks(html) { url in clickURL(url, key: key, customer: customer) }
         let pixel = pixel(key: key, customer: customer, token: openToken)
-        guard let offset = UTF8Text.lastOffsetIgnoringASCIICase(of: "</body>", in: linked) else {
-            return linked + pixel
-        }
-        // The offset is that of a "<", which starts a character.
-        let body = linked.utf8.index(linked.utf8.startIndex, offsetBy: offset)
+        guard let body = Self.lastBodyClose(linked) else { return linked + pixel }
         return linked[..<body] + pixel + linked[body...]
+    }
+
+    /// Where the last `</body>` in any case starts, as Foundation's `range(of:options: [.caseInsensitive,
+    /// .backwards])` finds it (a `</body>` whose `>` carries a combining mark is no match there), searched on the
+    /// bytes: Foundation turned the whole text into UTF-16 first, which cost more than tracking the rest of an email.
+    static func lastBodyClose(_ html: String) -> String.Index? {
+        var before: Int? = nil
+        while let offset = UTF8Text.lastOffsetIgnoringASCIICase(of: "</body>", in: html, before: before) {
+            let end = html.utf8.index(html.utf8.startIndex, offsetBy: offset + 7)
+            if end.samePosition(in: html) != nil { return html.utf8.index(html.utf8.startIndex, offsetBy: offset) }
+            before = offset
+        }
+        return nil
     }
 
     /// Whether a link's (entity-decoded) target is wrapped: http(s) and not the reporter's own.

@@ -6,7 +6,8 @@
 /// (no value then holds `<`, `>`, a quote or `&`) and:
 /// - no `<a` tag holds a variable (a value with spaces or `=` could add or move an unquoted `href`), but inside a
 ///   quoted `href` (`https://shop.example/offers/{{offer_code}}`), whose values are checked per send: without a
-///   quote, `<` or `>` (escaping leaves one that carries a combining mark), they stay inside the target;
+///   quote, `<` or `>` (which escaping, on bytes since `PlainTemplate.htmlEscape` escapes bytes, no longer leaves;
+///   the check stays as the slots' own guard), they stay inside the target;
 /// - no variable follows a `<` closely enough to make an `<a ` tag with it, or follows the start of a `</body>`
 ///   (`</bo{{x}}>` with "dy" would close the body where the template shows no `</body>`);
 /// - the last `</body>` is followed by an ASCII byte of static text, or ends the template, and lies in no link.
