@@ -44,6 +44,12 @@ struct TemplateTests {
                     "\(html)")
         }
         #expect(PlainTemplate.htmlEscape("\u{600}<b>\u{301}") == "\u{600}&lt;b&gt;\u{301}")
+        // A template with a section goes through the engine, which escapes the same way.
+        let sectioned = try email("{{#offer_code}}<p>{{customer.first_name}}</p>{{/offer_code}}")
+        #expect(!sectioned.isPlain)
+        let html = try sectioned.render(
+            ["customer.first_name": "\u{600}<img src=x>", "offer_code": "X", "unsubscribe_url": "u"]).get()["html"]
+        #expect(html.map { Array($0.utf8) } == Array("<p>\u{600}&lt;img src=x&gt;</p>".utf8))
     }
 
     @Test("a required variable with no value suppresses the send, naming every missing variable")

@@ -102,8 +102,9 @@ public struct MessageTemplate: Sendable {
                 throw TemplateError(template: partName, line: use.line, variable: use.name,
                                     problem: "is used but not declared; declare it with a default, or pass it with every send")
             }
-            // The pragma goes on the first line itself, so the parser's line numbers stay the source's.
-            let text = kind == .text ? "{{% CONTENT_TYPE: TEXT}}" + source : source
+            // The pragma goes on the first line itself, so the parser's line numbers stay the source's. HTML parts
+            // escape with `PlainTemplate.htmlEscape` (bytes), not the engine's own HTML type (characters).
+            let text = (kind == .text ? "{{% CONTENT_TYPE: TEXT}}" : Self.htmlPragma) + source
             do {
                 let template = try MustacheTemplate(string: text)
                 compiled[part] = template
@@ -120,6 +121,12 @@ public struct MessageTemplate: Sendable {
         derivedText = compiled["text"] == nil ? plain?["html"].flatMap { DerivedText(html: $0) } : nil
         emailParts = Self.emailParts(plainParts, derivedText, variableCount: variables.count)
     }
+
+    /// The pragma that selects `ByteEscapedHTML`, registered with the engine the first time it is read.
+    private static let htmlPragma: String = {
+        MustacheContentTypes.register(ByteEscapedHTML(), named: "CICLO_HTML")
+        return "{{% CONTENT_TYPE: CICLO_HTML}}"
+    }()
 
     private static func emailParts(
         _ plain: [String: PlainTemplate]?, _ derived: DerivedText?, variableCount: Int
@@ -197,6 +204,9 @@ public struct MessageTemplate: Sendable {
     /// Whether the text part is derived once from the HTML template (for tests).
     var derivesText: Bool { derivedText != nil }
 
+    /// Whether every part renders without the engine (for tests).
+    var isPlain: Bool { plainParts != nil }
+
     /// The text from the derived template for `values` (defaults filled in), or nil when it does not apply.
     func derivedText(_ values: [String: String]) -> String? {
         derivedText?.render(variables.map { values[$0.name] ?? $0.defaultValue ?? "" })
@@ -248,4 +258,10 @@ public struct MessageTemplate: Sendable {
         }
         return node
     }
+}
+
+/// HTML escaping for the engine's templates (those with sections), the same as the plain path's: swift-mustache's
+/// own HTML type compares `Character`s, and leaves a `<` that a prepend mark joins (`"\u{600}<"`) unescaped.
+struct ByteEscapedHTML: MustacheContentType {
+    func escapeText(_ text: String) -> String { PlainTemplate.htmlEscape(text) }
 }
