@@ -172,7 +172,7 @@ public struct ChannelHandler: JobHandler {
             return .failed(.permanent("no webhook endpoint is configured"))
         }
         let body = WebhookPayload(
-            key: job.idempotencyKey, customer: context.customerField("external_id"),
+            key: job.idempotencyKey, customer: context.customer.fields["external_id"],
             campaign: context.campaignKey, message: parts)
         do {
             let request = try endpoint.request(json: body, idempotencyKey: job.idempotencyKey, now: Date())

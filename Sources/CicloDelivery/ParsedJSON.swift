@@ -17,6 +17,15 @@ final class ParsedJSON: Sendable {
     private let campaigns = Mutex<[Int64: Campaign]>([:])
     /// Kept by the text's bytes, for the reason `sameBytes` gives.
     private let payloads = Mutex<[[UInt8]: [String: JSONValue]]>([:])
+    private let parses = Mutex(0)
+
+    /// How many texts were parsed rather than found (for tests).
+    var parseCount: Int { parses.withLock { $0 } }
+
+    private func parse(_ json: JSONB?) -> [String: JSONValue] {
+        parses.withLock { $0 += 1 }
+        return SendContext.object(json)
+    }
 
     /// A campaign's JSON. A job whose JSON differs from the kept text, byte for byte, is parsed again and replaces
     /// it, so a campaign applied again counts from its next job on.
@@ -25,7 +34,7 @@ final class ParsedJSON: Sendable {
         if let kept = campaigns.withLock({ $0[campaignID] }), Self.sameBytes(kept.text, json.text) {
             return kept.object
         }
-        let object = SendContext.object(json)
+        let object = parse(json)
         campaigns.withLock { campaigns in
             if campaigns.count >= Self.limit { campaigns.removeAll() }
             campaigns[campaignID] = Campaign(text: json.text, object: object)
@@ -37,7 +46,7 @@ final class ParsedJSON: Sendable {
     func payload(_ json: JSONB) -> [String: JSONValue] {
         let key = Array(json.text.utf8)
         if let kept = payloads.withLock({ $0[key] }) { return kept }
-        let object = SendContext.object(json)
+        let object = parse(json)
         payloads.withLock { payloads in
             if payloads.count >= Self.limit { payloads.removeAll() }
             payloads[key] = object

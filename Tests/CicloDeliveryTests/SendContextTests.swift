@@ -70,6 +70,11 @@ struct SendContextTests {
         let other = SendContext(Self.job(campaignID: 2, campaign: #"{"key": "other"}"#), parsed: parsed)
         #expect(other.campaignKey == "other")
         #expect(SendContext(Self.job(campaignID: 1, campaign: first), parsed: parsed).campaignKey == "winback")
+        // Parsed: the first text, the changed one, the other campaign, the first again (it was replaced), and the
+        // one payload all five jobs share.
+        #expect(parsed.parseCount == 5)
+        _ = SendContext(Self.job(campaignID: 1, campaign: first), parsed: parsed)
+        #expect(parsed.parseCount == 5, "the same campaign and payload again are found, not parsed")
         // No campaign: an empty object, nothing kept.
         #expect(SendContext(Self.job(campaignID: nil, campaign: nil), parsed: parsed).campaign.isEmpty)
         // Payloads are kept by their bytes too: the same variables written in two normalisations stay apart.
