@@ -93,9 +93,7 @@ public struct Preview: Sendable {
             id: 0, campaignID: try row.decode(at: 1), customerID: try row.decode(at: 0), channel: channel,
             idempotencyKey: key, priority: 0, attempt: 1, maxAttempts: 1,
             payload: JSONB(String(decoding: payload, as: UTF8.self)), runAt: PostgresTimestamp(Date()),
-            blockedReason: try row.decode(at: 2),
-            customer: try row.decode([String?]?.self, at: 3).map(CustomerText.init(claimed:)),
-            campaign: try row.decode(at: 4))
+            blockedReason: try row.decode(at: 2), customer: try row.decode(at: 3), campaign: try row.decode(at: 4))
         let catcher = Catcher()
         let handler = ChannelHandler(
             configuration: configuration,

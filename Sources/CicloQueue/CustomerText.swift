@@ -48,6 +48,13 @@ public struct CustomerText: Sendable, Hashable {
         """
 }
 
+/// Read straight from the claim's column, so every query that selects `sendColumnsSQL` decodes it the same way.
+extension CustomerText: PostgresDecodable {
+    public init(postgresCell cell: PostgresCell) throws {
+        try self.init(claimed: [String?](postgresCell: cell))
+    }
+}
+
 /// The claim's customer array had a shape no claim writes.
 public struct CustomerTextError: Error, CustomStringConvertible {
     public let count: Int

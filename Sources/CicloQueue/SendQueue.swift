@@ -98,9 +98,7 @@ public struct SendQueue: Sendable {
                 channel: try row.decode(at: 3), idempotencyKey: try row.decode(at: 4),
                 priority: Int16(try row.decode(Int.self, at: 5)), attempt: try row.decode(at: 6),
                 maxAttempts: try row.decode(at: 7), payload: try row.decode(at: 8), runAt: try row.decode(at: 9),
-                blockedReason: try row.decode(at: 10),
-                customer: try row.decode([String?]?.self, at: 11).map(CustomerText.init(claimed:)),
-                campaign: try row.decode(at: 12))
+                blockedReason: try row.decode(at: 10), customer: try row.decode(at: 11), campaign: try row.decode(at: 12))
         }
     }
 
