@@ -75,8 +75,6 @@ struct CampaignDelivery: Sendable {
     var email = Email()
     var sms = SMS()
 
-    init() {}
-
     init(_ delivery: JSONValue?) {
         guard case .object(let delivery)? = delivery else { return }
         if case .object(let email)? = delivery["email"] {

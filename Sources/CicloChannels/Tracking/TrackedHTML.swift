@@ -88,8 +88,7 @@ struct TrackedHTML: Sendable {
             // A value right after the start of a `</body>` in any case could finish it (`</bo{{x}}dy>`, x empty).
             var matched = 1
             while matched < 6, index + matched < count, isStatic[index + matched],
-                matched == 1
-                    ? probe[index + 1] == UInt8(ascii: "/") : probe[index + matched] | 0x20 == Self.closing[matched]
+                HTMLElement.lowercased(probe[index + matched]) == Self.closing[matched]
             {
                 matched += 1
             }
@@ -136,11 +135,7 @@ struct TrackedHTML: Sendable {
         let closing = Self.closing
         if count >= closing.count {
             for start in stride(from: count - closing.count, through: 0, by: -1)
-            where (0..<closing.count).allSatisfy({ probe[start + $0] | 0x20 == closing[$0] | 0x20 }) {
-                // "<", "/" and ">" have no other byte that matches them under `| 0x20`, except "\x1C", "\x0F", "\x1E".
-                guard probe[start] == closing[0], probe[start + 1] == closing[1], probe[start + 6] == closing[6] else {
-                    continue
-                }
+            where (0..<closing.count).allSatisfy({ HTMLElement.lowercased(probe[start + $0]) == closing[$0] }) {
                 let after = start + closing.count
                 guard isStatic[start..<after].allSatisfy({ $0 }),
                     after == count || (isStatic[after] && probe[after] < 0x80),
