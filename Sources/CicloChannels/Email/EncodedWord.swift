@@ -64,15 +64,22 @@ enum EncodedWord {
 
     /// Hands out the encoded-words for one run of text, each sized to the room the caller has on its line.
     ///
-    /// The text is kept as one byte array cut into units, with each unit's payload length worked out once, so
-    /// sizing a word adds lengths instead of re-encoding candidate byte arrays.
+    /// The text is kept as one byte array walked by byte offset. Where every scalar is a grapheme cluster (Latin,
+    /// Greek, most Cyrillic) a unit is one scalar, found from its lead byte; otherwise the cluster ends are worked out
+    /// once. Payload lengths are summed as the walk goes, never over the same bytes twice: summing each candidate
+    /// word from its start again made a subject's encoding quadratic in its length.
     struct Encoder {
         let scheme: Scheme
         private let bytes: [UInt8]
-        /// The text's units still to encode, as ranges of `bytes`: grapheme clusters, or scalars of a cluster that
-        /// was too big.
-        private var units: [Range<Int>]
+        /// Where the units end, as byte offsets, when some grapheme cluster spans several scalars (nil when each
+        /// scalar is a cluster); a cluster too big for a whole word is later cut into its scalars here.
+        private var unitEnds: [Int]?
+        /// The next unit's index in `unitEnds`.
+        private var unitIndex = 0
+        /// The byte offset of the next unit.
         private var position = 0
+        /// The payload length of everything from `position` on.
+        private var remainingPayload: Int
 
         init(_ text: String) {
             self.init(utf8: Array(text.utf8))
@@ -86,24 +93,19 @@ enum EncodedWord {
         private init(utf8 bytes: [UInt8]) {
             scheme = EncodedWord.scheme(for: bytes)
             self.bytes = bytes
-            var units: [Range<Int>] = []
-            units.reserveCapacity(bytes.count)
-            var start = 0
-            if Self.scalarsAreClusters(bytes) {
-                // Each scalar is a cluster: found from lead bytes without Unicode's grapheme-breaking rules.
-                while start < bytes.count {
-                    let end = start + UTF8Text.scalarLength(lead: bytes[start])
-                    units.append(start..<end)
-                    start = end
-                }
-            } else {
+            if !Self.scalarsAreClusters(bytes) {
+                var ends: [Int] = []
+                var end = 0
                 for character in String(decoding: bytes, as: UTF8.self) {
-                    let end = start + character.utf8.count
-                    units.append(start..<end)
-                    start = end
+                    end += character.utf8.count
+                    ends.append(end)
                 }
+                unitEnds = ends
             }
-            self.units = units
+            switch scheme {
+            case .q: remainingPayload = bytes.reduce(0) { $0 + EncodedWord.qLength(of: $1) }
+            case .b: remainingPayload = bytes.count
+            }
         }
 
         /// Whether every scalar of this UTF-8 text is a grapheme cluster of its own: true when all are below U+0480
@@ -123,17 +125,22 @@ enum EncodedWord {
             return true
         }
 
-        var isFinished: Bool { position == units.count }
+        var isFinished: Bool { position == bytes.count }
+
+        /// Where the next unit ends.
+        private var unitEnd: Int {
+            guard let unitEnds else { return position + UTF8Text.scalarLength(lead: bytes[position]) }
+            return unitEnds[unitIndex]
+        }
 
         /// The length of one word holding all the rest of the text (which may exceed the 75 allowed).
         var remainingLength: Int {
-            guard !isFinished else { return EncodedWord.overhead + payloadLength(0..<0) }
-            return EncodedWord.overhead + payloadLength(units[position].lowerBound..<bytes.count)
+            EncodedWord.overhead + (scheme == .q ? remainingPayload : Base64.length(of: remainingPayload))
         }
 
         /// The length of a word holding just the next character (grapheme cluster).
         var nextCharacterLength: Int {
-            EncodedWord.overhead + payloadLength(units[position])
+            EncodedWord.overhead + payloadLength(position..<unitEnd)
         }
 
         /// The next encoded-word, at most `maxLength` characters long (from `minLength` to `EncodedWord.maxLength`).
@@ -148,24 +155,29 @@ enum EncodedWord {
         mutating func next(maxLength: Int, into out: inout [UInt8]) {
             precondition(maxLength >= EncodedWord.minLength && !isFinished)
             let payloadRoom = min(maxLength, EncodedWord.maxLength) - EncodedWord.overhead
-            let start = units[position].lowerBound
-            var end = start
-            while position < units.count {
-                let candidate = start..<units[position].upperBound
-                if payloadLength(candidate) <= payloadRoom {
-                    end = candidate.upperBound
-                    position += 1
-                } else if end == start {
+            let start = position
+            // Q: the payload so far; B: the bytes so far, whose base64 length is what must fit.
+            var taken = 0
+            while position < bytes.count {
+                let end = unitEnd
+                let unit = scheme == .q ? payloadLength(position..<end) : end - position
+                let fits = scheme == .q ? taken + unit <= payloadRoom : Base64.length(of: taken + unit) <= payloadRoom
+                if fits {
+                    taken += unit
+                    position = end
+                    if unitEnds != nil { unitIndex += 1 }
+                } else if position == start {
                     splitCurrentUnitIntoScalars()
                 } else {
                     break
                 }
             }
+            remainingPayload -= taken
             out.append(contentsOf: scheme == .q ? EncodedWord.qPrefix : EncodedWord.bPrefix)
             if scheme == .q {
-                EncodedWord.qEncode(bytes[start..<end], into: &out)
+                EncodedWord.qEncode(bytes[start..<position], into: &out)
             } else {
-                Base64.encode(bytes[start..<end]) { out.append($0) }
+                Base64.encode(bytes[start..<position]) { out.append($0) }
             }
             out.append(UInt8(ascii: "?"))
             out.append(UInt8(ascii: "="))
@@ -178,18 +190,17 @@ enum EncodedWord {
             }
         }
 
+        /// Cuts the next unit, a cluster, into its scalars (only clusters can be too big: one scalar always fits).
         private mutating func splitCurrentUnitIntoScalars() {
-            let unit = units[position]
-            let cluster = String(decoding: bytes[unit], as: UTF8.self)
-            var scalars: [Range<Int>] = []
-            var start = unit.lowerBound
-            for scalar in cluster.unicodeScalars {
-                let end = start + UTF8.width(scalar)
-                scalars.append(start..<end)
-                start = end
+            let end = unitEnd
+            var scalarEnds: [Int] = []
+            var offset = position
+            while offset < end {
+                offset += UTF8Text.scalarLength(lead: bytes[offset])
+                scalarEnds.append(offset)
             }
-            precondition(scalars.count > 1, "a single scalar always fits the minimum word")
-            units.replaceSubrange(position...position, with: scalars)
+            precondition(scalarEnds.count > 1 && unitEnds != nil, "a single scalar always fits the minimum word")
+            unitEnds!.replaceSubrange(unitIndex...unitIndex, with: scalarEnds)
         }
     }
 }
