@@ -50,16 +50,16 @@ extension PostgresConnection {
         }
         var storage: [UInt8] = []
         storage.reserveCapacity(total)
-        var cells: [(Int32, Int32)] = []
+        var cells: [(start: Int32, length: Int32)] = []
         cells.reserveCapacity(rowCount * columnCount)
         for r in 0..<rowCount {
             for c in 0..<columnCount {
                 if PQgetisnull(result, Int32(r), Int32(c)) == 1 {
-                    cells.append((0, -1))
+                    cells.append((start: 0, length: -1))
                     continue
                 }
                 let length = Int(PQgetlength(result, Int32(r), Int32(c)))
-                cells.append((Int32(storage.count), Int32(length)))
+                cells.append((start: Int32(storage.count), length: Int32(length)))
                 if let value = PQgetvalue(result, Int32(r), Int32(c)), length > 0 {
                     storage.append(contentsOf: UnsafeRawBufferPointer(start: value, count: length))
                 }

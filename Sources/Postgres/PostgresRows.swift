@@ -17,7 +17,11 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
     let cells: [(start: Int32, length: Int32)]
     let columnIndex: [String: Int]
 
-    init(columns: [Column], commandTag: String, affectedRows: Int, storage: [UInt8], cells: [(Int32, Int32)]) {
+    /// `cells` carries the same labels as the stored property: an array of unlabelled pairs would be converted
+    /// element by element through a dynamic cast, on every result.
+    init(
+        columns: [Column], commandTag: String, affectedRows: Int, storage: [UInt8], cells: [(start: Int32, length: Int32)]
+    ) {
         self.columns = columns
         self.commandTag = commandTag
         self.affectedRows = affectedRows
