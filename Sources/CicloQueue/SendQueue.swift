@@ -107,11 +107,17 @@ public struct SendQueue: Sendable {
     /// Moves finished jobs (sent, suppressed, cancelled) from the queue to deliveries in one statement, so a job
     /// is either still queued or recorded, never both and never twice. The customer's stage at this moment goes
     /// with it: the reporter counts the send in the stage it was made in.
+    ///
+    /// A final outcome also lands when the worker's lease lapsed and the reaper put the job back (due, or failed
+    /// on its last attempt) but nobody has claimed it since: the message went out, and refusing the outcome would
+    /// send it again (or leave a delivered send failed for `ciclo retry` to double). Only a job running under
+    /// another worker's lease refuses it; under READ COMMITTED a claim that commits first is seen here.
     public static let finishSQL = """
         WITH done AS (
             DELETE FROM send_jobs j
             USING unnest($2::int8[], $3::text[], $4::text[], $5::text[]) AS r(id, outcome, reason, provider_message_id)
-            WHERE j.id = r.id AND j.state = 'running' AND j.lease_owner = $1
+            WHERE j.id = r.id AND (j.state = 'running' AND j.lease_owner = $1
+                                   OR j.state IN ('due', 'failed') AND j.lease_owner IS NULL)
             RETURNING j.id, j.idempotency_key, j.campaign_id, j.customer_id, j.channel, j.attempts, j.errors,
                       r.outcome, r.reason, r.provider_message_id, j.payload->>'variant' AS variant
         )
@@ -151,14 +157,23 @@ public struct SendQueue: Sendable {
         RETURNING j.id
         """
 
+    /// Text from handlers and providers (a reply line, a response body's excerpt, a provider's message id) as
+    /// PostgreSQL can store it: U+0000 becomes U+FFFD. Text parameters refuse U+0000, and one in a batch failed the
+    /// whole record on every retry, so that worker recorded nothing more while it kept sending.
+    static func storable(_ text: String) -> String {
+        guard text.utf8.contains(0) else { return text }
+        return text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")
+    }
+
     /// How long a throttled job waits: the provider's Retry-After, else a second, plus up to a second of jitter so
     /// that a batch throttled together does not come back as one wave.
     static func throttleDelay(_ retryAfter: Duration?) -> Int64 {
         (retryAfter ?? .seconds(1)).milliseconds + Int64.random(in: 0...1000)
     }
 
-    /// Records a batch of outcomes in one round trip and returns the ids still held under `owner`'s lease (the
-    /// others were reaped meanwhile and belong to someone else now).
+    /// Records a batch of outcomes in one round trip and returns the ids it recorded: those still held under
+    /// `owner`'s lease, and final outcomes of jobs the reaper took back that nobody has claimed since (see
+    /// `finishSQL`). The others belong to another worker now.
     public func record(
         _ outcomes: [(job: ClaimedJob, outcome: JobOutcome)], owner: String, retry: RetryPolicy,
         on conn: PostgresConnection
@@ -170,19 +185,19 @@ public struct SendQueue: Sendable {
             switch outcome {
             case .sent(let providerID):
                 finished.ids.append(job.id); finished.outcomes.append("sent")
-                finished.reasons.append(nil); finished.providerIDs.append(providerID)
+                finished.reasons.append(nil); finished.providerIDs.append(providerID.map(Self.storable))
             case .suppressed(let reason):
                 finished.ids.append(job.id); finished.outcomes.append("suppressed")
-                finished.reasons.append(reason); finished.providerIDs.append(nil)
+                finished.reasons.append(Self.storable(reason)); finished.providerIDs.append(nil)
             case .cancelled(let reason):
                 finished.ids.append(job.id); finished.outcomes.append("cancelled")
-                finished.reasons.append(reason); finished.providerIDs.append(nil)
+                finished.reasons.append(Self.storable(reason)); finished.providerIDs.append(nil)
             case .failed(let failure):
-                failed.ids.append(job.id); failed.errors.append(failure.message)
+                failed.ids.append(job.id); failed.errors.append(Self.storable(failure.message))
                 failed.permanent.append(failure.permanent)
                 failed.delays.append(retry.delay(afterAttempt: job.attempt, retryAfter: failure.retryAfter).milliseconds)
             case .throttled(let message, let retryAfter):
-                throttled.ids.append(job.id); throttled.errors.append("throttled: \(message)")
+                throttled.ids.append(job.id); throttled.errors.append(Self.storable("throttled: \(message)"))
                 throttled.delays.append(Self.throttleDelay(retryAfter))
             }
         }

@@ -157,8 +157,65 @@ struct SendQueueTests {
         #expect(try rows.map { try $0.decode(String.self, at: 1) } == ["due", "failed"])
         #expect(try rows.map { try $0.decode(Int.self, at: 2) } == [1, 1], "the attempt stays counted")
         #expect(try rows.map { try $0.decode(Int.self, at: 3) } == [1, 1], "the lost lease is in the error history")
-        let late = try await queue.record([(jobs[0], .sent(providerMessageID: nil))], owner: "w1", retry: RetryPolicy(), on: conn)
-        #expect(late.all.isEmpty, "after the reaper took the job back, the old owner's outcome is refused")
+        let late = try await queue.record(jobs.map { ($0, JobOutcome.failed(.transient("timeout"))) }, owner: "w1",
+                                          retry: RetryPolicy(), on: conn)
+        #expect(late.all.isEmpty, "after the reaper took the jobs back, the old owner's failure changes nothing")
+        await conn.close()
+        await db.drop()
+    }
+
+    @Test("a sent outcome lands after the lease lapsed, unless another worker claimed the job since")
+    func finalOutcomeAfterLapsedLease() async throws {
+        let db = try await MigrationDatabase.migrated()
+        let conn = try await db.connect()
+        let customers = try await Seed.customers(3, on: conn)
+        try await Seed.jobs(for: customers, maxAttempts: 1, on: conn)
+        // customers[0] and [2] have attempts left (the reaper makes them due again); [1] is on its last one (failed).
+        try await conn.query("UPDATE send_jobs SET max_attempts = 3 WHERE customer_id <> $1", [customers[1]])
+        let jobs = try await queue.claim(owner: "w1", limit: 3, channels: nil, campaignID: nil, lease: .seconds(30), on: conn)
+        try #require(jobs.count == 3)
+        let byCustomer = Dictionary(uniqueKeysWithValues: jobs.map { ($0.customerID, $0) })
+        try await conn.query("UPDATE send_jobs SET lease_expires_at = now() - interval '1 second'")
+        #expect(try await queue.reap(on: conn) == (2, 1))
+        // Another worker claims one of the due jobs; the other stays due.
+        try await conn.query("UPDATE send_jobs SET run_at = now() - interval '1 second' WHERE customer_id = $1", [customers[2]])
+        try await conn.query("UPDATE send_jobs SET run_at = now() + interval '1 hour' WHERE customer_id = $1", [customers[0]])
+        let reclaimed = try await queue.claim(owner: "w2", limit: 3, channels: nil, campaignID: nil, lease: .seconds(30), on: conn)
+        #expect(reclaimed.map(\.customerID) == [customers[2]])
+
+        let late = try await queue.record(jobs.map { ($0, JobOutcome.sent(providerMessageID: "p-\($0.customerID)")) },
+                                          owner: "w1", retry: RetryPolicy(), on: conn)
+        #expect(Set(late.finished) == [byCustomer[customers[0]]!.id, byCustomer[customers[1]]!.id],
+                "the due job and the failed one are recorded as sent; the job w2 now holds is not")
+        let queued = try await conn.query("SELECT customer_id, state, lease_owner FROM send_jobs").single()
+        #expect(try queued.decode(Int64.self, at: 0) == customers[2])
+        #expect(try queued.decode(String.self, at: 1) == "running" && queued.decode(String?.self, at: 2) == "w2")
+        let delivered = try await conn.query(
+            "SELECT customer_id, outcome, provider_message_id FROM deliveries ORDER BY customer_id")
+        #expect(try delivered.map { try $0.decode(Int64.self, at: 0) } == [customers[0], customers[1]])
+        #expect(try delivered.map { try $0.decode(String.self, at: 1) } == ["sent", "sent"])
+        #expect(try delivered.map { try $0.decode(String.self, at: 2) } == ["p-\(customers[0])", "p-\(customers[1])"])
+        await conn.close()
+        await db.drop()
+    }
+
+    @Test("a NUL in a provider's reply or message id is stored as U+FFFD instead of failing the whole record")
+    func nulInProviderText() async throws {
+        let db = try await MigrationDatabase.migrated()
+        let conn = try await db.connect()
+        let customers = try await Seed.customers(3, on: conn)
+        try await Seed.jobs(for: customers, maxAttempts: 1, on: conn)
+        let jobs = try await queue.claim(owner: "w1", limit: 3, channels: nil, campaignID: nil, lease: .seconds(30), on: conn)
+        try #require(jobs.count == 3)
+        let outcomes: [JobOutcome] = [
+            .sent(providerMessageID: "id\u{0}1"), .failed(.permanent("HTTP 400 from x: bad\u{0}body")),
+            .throttled(message: "HTTP 429 \u{0}", retryAfter: nil),
+        ]
+        let result = try await queue.record(Array(zip(jobs, outcomes)), owner: "w1", retry: RetryPolicy(), on: conn)
+        #expect(result.all == Set(jobs.map(\.id)), "the whole batch is recorded")
+        #expect(try await conn.query("SELECT provider_message_id FROM deliveries").scalar(String.self) == "id\u{FFFD}1")
+        let errors = try await conn.query("SELECT last_error FROM send_jobs ORDER BY id").map { try $0.decode(String.self, at: 0) }
+        #expect(Set(errors) == ["HTTP 400 from x: bad\u{FFFD}body", "throttled: HTTP 429 \u{FFFD}"])
         await conn.close()
         await db.drop()
     }
