@@ -14,6 +14,10 @@ public final class JobLedger: Sendable {
         var held: [Int64: ClaimedJob] = [:]
         var running: Set<Int64> = []
         var abandoned: Set<Int64> = []
+        /// Cancelled at shutdown and not yet returned: a final outcome from one of these is still recorded.
+        var cancelling: Set<Int64> = []
+        /// Cancelled at shutdown and returned without a final outcome: to be released, the attempt given back.
+        var toRelease: [Int64] = []
         var pending: [(job: ClaimedJob, outcome: JobOutcome)] = []
         /// Outcomes taken by the recorder and not yet confirmed written.
         var recording = 0
@@ -39,13 +43,29 @@ public final class JobLedger: Sendable {
     /// Those of `ids` whose handler has not returned yet.
     func stillRunning(_ ids: [Int64]) -> [Int64] { state.withLock { state in ids.filter { state.running.contains($0) } } }
 
-    /// Records a handler's outcome for the recorder, unless the job was abandoned at shutdown meanwhile.
+    /// Records a handler's outcome for the recorder, unless the job was abandoned at shutdown meanwhile. A job
+    /// cancelled at shutdown keeps a final outcome (its message went out before the cancellation took: releasing it
+    /// would send it again); a failure or throttle from one is the cancellation itself, and the job is released.
     func finished(_ job: ClaimedJob, _ outcome: JobOutcome) {
         state.withLock { state in
             state.running.remove(job.id)
             if state.abandoned.contains(job.id) { return }
+            if state.cancelling.remove(job.id) != nil {
+                switch outcome {
+                case .sent, .suppressed, .cancelled: break
+                case .failed, .throttled:
+                    state.held[job.id] = nil
+                    state.toRelease.append(job.id)
+                    return
+                }
+            }
             state.pending.append((job, outcome))
         }
+    }
+
+    /// At shutdown, past the timeout: the jobs still running are about to be cancelled (see `finished`).
+    func cancelRunning() {
+        state.withLock { $0.cancelling.formUnion($0.running) }
     }
 
     func takePending(max: Int) -> [(job: ClaimedJob, outcome: JobOutcome)] {
@@ -90,14 +110,16 @@ public final class JobLedger: Sendable {
         }
     }
 
-    /// At shutdown: the jobs still running are given up, and their late outcomes ignored; returns their ids, to
-    /// be released. Jobs with an outcome (waiting or being written) stay with the recorder.
+    /// At shutdown: the jobs still running are given up, and their late outcomes ignored; returns their ids, with
+    /// those that returned from cancellation without a final outcome, to be released. Jobs with an outcome (waiting
+    /// or being written) stay with the recorder.
     func abandonRunning() -> [Int64] {
         state.withLock { state in
             let running = state.running
             state.abandoned.formUnion(running)
             for id in running { state.held[id] = nil }
-            return Array(running)
+            defer { state.toRelease = [] }
+            return state.toRelease + Array(running)
         }
     }
 

@@ -56,15 +56,24 @@ extension Worker {
             }
             await waitForRunning(until: ContinuousClock.now + configuration.shutdownTimeout)
             if ledger.runningCount > 0 {
-                logger.warning("shutdown timeout passed; releasing jobs still running", metadata: [
+                logger.warning("shutdown timeout passed; cancelling jobs still running", metadata: [
                     "running": "\(ledger.runningCount)"
                 ])
+                // Cancelled first and released after: a transfer notices cancellation at its next progress callback
+                // (about a second), and one that had already handed the message over reports it sent, which is then
+                // recorded. Released at once, the job would be sent again by another worker.
+                ledger.cancelRunning()
+                handlers.cancelAll()
+                await waitForRunning(until: ContinuousClock.now + Self.cancellationGrace)
             }
             let release = ledger.abandonRunning()
             handlers.cancelAll()
             await releaseJobs(release, conn)
         }
     }
+
+    /// How long cancelled handlers have to return at shutdown before their jobs are released regardless.
+    static let cancellationGrace: Duration = .seconds(2)
 
     /// How long an idle worker sleeps: the jittered poll, or less when a scheduled job comes due sooner.
     private func idleWait(_ conn: PostgresConnection, claimedNothing: Bool) async -> Duration {
