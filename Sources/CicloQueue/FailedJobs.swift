@@ -32,7 +32,10 @@ public struct FailedJobFilter: Sendable {
         j.state = 'failed'
           AND ($1::int8 IS NULL OR j.id = $1::int8)
           AND ($2::text IS NULL OR j.campaign_id = (SELECT c.id FROM campaigns c
-                                                    WHERE c.key = $2::text OR c.id::text = $2::text LIMIT 1))
+                                                    WHERE c.key = $2::text OR c.id::text = $2::text
+                                                    -- A key made of digits names its own campaign, not the one
+                                                    -- with that id.
+                                                    ORDER BY c.key = $2::text DESC LIMIT 1))
           AND ($3::text IS NULL OR j.channel = $3::text)
           AND ($4::text IS NULL OR j.last_error LIKE $4::text)
           AND ($5::timestamptz IS NULL OR j.failed_at >= $5::timestamptz)

@@ -112,6 +112,29 @@ struct WorkerRetryTests {
         await db.drop()
     }
 
+    @Test("--campaign names a campaign by key before id: a key made of digits is not read as another campaign's id")
+    func numericCampaignKey() async throws {
+        let db = try await MigrationDatabase.migrated()
+        let conn = try await db.connect()
+        let ids = try await Seed.jobs(for: try await Seed.customers(2, on: conn), on: conn)
+        let first: Int64 = try await conn.query(
+            "INSERT INTO campaigns (key, name, kind, channel) VALUES ('spring', 'Spring', 'adhoc', 'email') RETURNING id"
+        ).scalar()
+        let second: Int64 = try await conn.query(
+            "INSERT INTO campaigns (key, name, kind, channel) VALUES ($1, 'Digits', 'adhoc', 'email') RETURNING id",
+            [String(first)]).scalar()
+        try await conn.query("UPDATE send_jobs SET state = 'failed', failed_at = now(), campaign_id = $2 WHERE id = $1",
+                             [ids[0], first])
+        try await conn.query("UPDATE send_jobs SET state = 'failed', failed_at = now(), campaign_id = $2 WHERE id = $1",
+                             [ids[1], second])
+        // The key "<first's id>" belongs to the second campaign: it selects that one's job, not the first's.
+        let listed = try await FailedJobs().list(FailedJobFilter(campaign: String(first)), on: conn)
+        #expect(listed.map(\.id) == [ids[1]])
+        #expect(try await FailedJobs().list(FailedJobFilter(campaign: "spring"), on: conn).map(\.id) == [ids[0]])
+        await conn.close()
+        await db.drop()
+    }
+
     @Test("retry never touches running or due jobs, and needs a matching filter")
     func retryLeavesOthersAlone() async throws {
         let db = try await MigrationDatabase.migrated()
