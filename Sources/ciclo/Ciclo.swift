@@ -16,7 +16,7 @@ struct Ciclo: AsyncParsableCommand {
         subcommands: [
             Migrate.self, ConfigCommand.self, CustomersCommand.self, EventsCommand.self, SegmentCommand.self,
             CampaignCommand.self, PreviewCommand.self, SchedulerCommand.self, SimulateCommand.self, WhyCommand.self,
-            WorkerCommand.self, ReporterCommand.self, QueueCommand.self, RetryCommand.self, DiscardCommand.self,
+            WorkerCommand.self, ReporterCommand.self, UnsubscribeMailCommand.self, QueueCommand.self, RetryCommand.self, DiscardCommand.self,
             AggregateCommand.self, ReportCommand.self, MaintenanceCommand.self, BenchCommand.self, Version.self,
         ]
     )
