@@ -73,11 +73,13 @@ struct QueueDrainFigure {
             .replacingOccurrences(of: "$3::text[]", with: "array_fill('sent'::text, ARRAY[cardinality(:ids::int8[])])")
             .replacingOccurrences(of: "$4::text[]", with: "array_fill(NULL::text, ARRAY[cardinality(:ids::int8[])])")
             .replacingOccurrences(of: "$5::text[]", with: "array_fill(NULL::text, ARRAY[cardinality(:ids::int8[])])")
+            .replacingOccurrences(of: "$6::int8[]", with: ":tokens::int8[]")
         return """
             WITH claimed AS (
             \(claim)
             )
-            SELECT coalesce(array_agg(id), '{}')::text AS ids FROM claimed \\gset
+            SELECT coalesce(array_agg(id), '{}')::text AS ids, coalesce(array_agg(lease_token), '{}')::text AS tokens
+            FROM claimed \\gset
             \(finish);
 
             """

@@ -39,6 +39,9 @@ public struct ClaimedJob: Sendable, Hashable {
     public var maxAttempts: Int
     public var payload: JSONB
     public var runAt: PostgresTimestamp
+    /// The claim this job was leased under (0019_lease_tokens.sql): outcomes and heartbeats name it, so that an
+    /// older claim's outcome never lands on a newer one.
+    public var leaseToken: Int64
     /// nil when the customer may be contacted on this channel; otherwise why not (re-checked at claim time).
     public var blockedReason: String?
     /// The customer's contact fields, locale, stage, persona and attributes, as they were at claim time.
@@ -49,9 +52,10 @@ public struct ClaimedJob: Sendable, Hashable {
 
     public init(
         id: Int64, campaignID: Int64?, customerID: Int64, channel: String, idempotencyKey: String, priority: Int16,
-        attempt: Int, maxAttempts: Int, payload: JSONB, runAt: PostgresTimestamp, blockedReason: String?,
-        customer: CustomerText? = nil, campaign: JSONB? = nil
+        attempt: Int, maxAttempts: Int, payload: JSONB, runAt: PostgresTimestamp, leaseToken: Int64 = 0,
+        blockedReason: String?, customer: CustomerText? = nil, campaign: JSONB? = nil
     ) {
+        self.leaseToken = leaseToken
         self.customer = customer
         self.campaign = campaign
         self.id = id
@@ -66,6 +70,14 @@ public struct ClaimedJob: Sendable, Hashable {
         self.runAt = runAt
         self.blockedReason = blockedReason
     }
+
+    /// A job and the claim it is held under.
+    public struct Lease: Sendable, Hashable {
+        public var id: Int64
+        public var token: Int64
+    }
+
+    public var lease: Lease { Lease(id: id, token: leaseToken) }
 }
 
 /// How a delivery attempt ended.

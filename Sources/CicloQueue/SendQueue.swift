@@ -59,11 +59,11 @@ public struct SendQueue: Sendable {
         )
         UPDATE send_jobs j
         SET state = 'running', lease_owner = $1, lease_expires_at = now() + $5::int8 * interval '1 millisecond',
-            attempts = j.attempts + 1
+            attempts = j.attempts + 1, lease_token = pg_current_xact_id()::text::int8
         FROM picked
         WHERE j.id = picked.id
         RETURNING j.id, j.campaign_id, j.customer_id, j.channel, j.idempotency_key, j.priority, j.attempts,
-                  j.max_attempts, j.payload, j.run_at, \(sendColumnsSQL)
+                  j.max_attempts, j.payload, j.run_at, j.lease_token, \(sendColumnsSQL)
         """
 
     /// What a handler needs besides the job, for a row `j` with customer_id, campaign_id, channel and expires_at:
@@ -98,7 +98,8 @@ public struct SendQueue: Sendable {
                 channel: try row.decode(at: 3), idempotencyKey: try row.decode(at: 4),
                 priority: Int16(try row.decode(Int.self, at: 5)), attempt: try row.decode(at: 6),
                 maxAttempts: try row.decode(at: 7), payload: try row.decode(at: 8), runAt: try row.decode(at: 9),
-                blockedReason: try row.decode(at: 10), customer: try row.decode(at: 11), campaign: try row.decode(at: 12))
+                leaseToken: try row.decode(at: 10), blockedReason: try row.decode(at: 11),
+                customer: try row.decode(at: 12), campaign: try row.decode(at: 13))
         }
     }
 
@@ -115,8 +116,9 @@ public struct SendQueue: Sendable {
     public static let finishSQL = """
         WITH done AS (
             DELETE FROM send_jobs j
-            USING unnest($2::int8[], $3::text[], $4::text[], $5::text[]) AS r(id, outcome, reason, provider_message_id)
-            WHERE j.id = r.id AND (j.state = 'running' AND j.lease_owner = $1
+            USING unnest($2::int8[], $3::text[], $4::text[], $5::text[], $6::int8[])
+                  AS r(id, outcome, reason, provider_message_id, token)
+            WHERE j.id = r.id AND (j.state = 'running' AND j.lease_owner = $1 AND j.lease_token = r.token
                                    OR j.state IN ('due', 'failed') AND j.lease_owner IS NULL)
             RETURNING j.id, j.idempotency_key, j.campaign_id, j.customer_id, j.channel, j.attempts, j.errors,
                       r.outcome, r.reason, r.provider_message_id, j.payload->>'variant' AS variant
@@ -140,8 +142,8 @@ public struct SendQueue: Sendable {
             lease_owner = NULL, lease_expires_at = NULL, last_error = r.error,
             errors = j.errors || jsonb_build_array(jsonb_build_object(
                 'attempt', j.attempts, 'at', now(), 'error', r.error, 'permanent', r.permanent, 'worker', $1::text))
-        FROM unnest($2::int8[], $3::text[], $4::bool[], $5::int8[]) AS r(id, error, permanent, delay_ms)
-        WHERE j.id = r.id AND j.state = 'running' AND j.lease_owner = $1
+        FROM unnest($2::int8[], $3::text[], $4::bool[], $5::int8[], $6::int8[]) AS r(id, error, permanent, delay_ms, token)
+        WHERE j.id = r.id AND j.state = 'running' AND j.lease_owner = $1 AND j.lease_token = r.token
         RETURNING j.id, j.state
         """
 
@@ -152,8 +154,8 @@ public struct SendQueue: Sendable {
         UPDATE send_jobs j
         SET state = 'due', run_at = now() + r.delay_ms * interval '1 millisecond', lease_owner = NULL,
             lease_expires_at = NULL, attempts = greatest(j.attempts - 1, 0), last_error = r.error
-        FROM unnest($2::int8[], $3::text[], $4::int8[]) AS r(id, error, delay_ms)
-        WHERE j.id = r.id AND j.state = 'running' AND j.lease_owner = $1
+        FROM unnest($2::int8[], $3::text[], $4::int8[], $5::int8[]) AS r(id, error, delay_ms, token)
+        WHERE j.id = r.id AND j.state = 'running' AND j.lease_owner = $1 AND j.lease_token = r.token
         RETURNING j.id
         """
 
@@ -178,10 +180,17 @@ public struct SendQueue: Sendable {
         _ outcomes: [(job: ClaimedJob, outcome: JobOutcome)], owner: String, retry: RetryPolicy,
         on conn: PostgresConnection
     ) async throws -> RecordResult {
-        var finished: (ids: [Int64], outcomes: [String], reasons: [String?], providerIDs: [String?]) = ([], [], [], [])
-        var failed: (ids: [Int64], errors: [String], permanent: [Bool], delays: [Int64]) = ([], [], [], [])
-        var throttled: (ids: [Int64], errors: [String], delays: [Int64]) = ([], [], [])
+        var finished: (ids: [Int64], outcomes: [String], reasons: [String?], providerIDs: [String?], tokens: [Int64]) =
+            ([], [], [], [], [])
+        var failed: (ids: [Int64], errors: [String], permanent: [Bool], delays: [Int64], tokens: [Int64]) =
+            ([], [], [], [], [])
+        var throttled: (ids: [Int64], errors: [String], delays: [Int64], tokens: [Int64]) = ([], [], [], [])
         for (job, outcome) in outcomes {
+            switch outcome {
+            case .sent, .suppressed, .cancelled: finished.tokens.append(job.leaseToken)
+            case .failed: failed.tokens.append(job.leaseToken)
+            case .throttled: throttled.tokens.append(job.leaseToken)
+            }
             switch outcome {
             case .sent(let providerID):
                 finished.ids.append(job.id); finished.outcomes.append("sent")
@@ -204,14 +213,18 @@ public struct SendQueue: Sendable {
         var statements: [PostgresStatement] = []
         if !finished.ids.isEmpty {
             statements.append(.init(Self.finishSQL, [
-                owner, finished.ids, finished.outcomes, finished.reasons, finished.providerIDs,
+                owner, finished.ids, finished.outcomes, finished.reasons, finished.providerIDs, finished.tokens,
             ]))
         }
         if !failed.ids.isEmpty {
-            statements.append(.init(Self.failSQL, [owner, failed.ids, failed.errors, failed.permanent, failed.delays]))
+            statements.append(.init(Self.failSQL, [
+                owner, failed.ids, failed.errors, failed.permanent, failed.delays, failed.tokens,
+            ]))
         }
         if !throttled.ids.isEmpty {
-            statements.append(.init(Self.throttleSQL, [owner, throttled.ids, throttled.errors, throttled.delays]))
+            statements.append(.init(Self.throttleSQL, [
+                owner, throttled.ids, throttled.errors, throttled.delays, throttled.tokens,
+            ]))
         }
         let results = try await conn.pipeline(statements, prepared: true)
         var result = RecordResult()
@@ -245,35 +258,39 @@ public struct SendQueue: Sendable {
     // MARK: Leases
 
     static let releaseSQL = """
-        UPDATE send_jobs
-        SET state = 'due', lease_owner = NULL, lease_expires_at = NULL, attempts = greatest(attempts - 1, 0)
-        WHERE id = ANY($2::int8[]) AND state = 'running' AND lease_owner = $1
+        UPDATE send_jobs j
+        SET state = 'due', lease_owner = NULL, lease_expires_at = NULL, attempts = greatest(j.attempts - 1, 0)
+        FROM unnest($2::int8[], $3::int8[]) AS r(id, token)
+        WHERE j.id = r.id AND j.state = 'running' AND j.lease_owner = $1 AND j.lease_token = r.token
         """
     static let notifySQL = "SELECT pg_notify($1, '')"
 
     /// Gives jobs back without counting the attempt (a worker shutting down), and wakes the other workers.
     @discardableResult
-    public func release(_ ids: [Int64], owner: String, on conn: PostgresConnection) async throws -> Int {
-        if ids.isEmpty { return 0 }
+    public func release(_ leases: [ClaimedJob.Lease], owner: String, on conn: PostgresConnection) async throws -> Int {
+        if leases.isEmpty { return 0 }
         let results = try await conn.pipeline([
-            .init(Self.releaseSQL, [owner, ids]), .init(Self.notifySQL, [Self.notifyChannel]),
+            .init(Self.releaseSQL, [owner, leases.map(\.id), leases.map(\.token)]),
+            .init(Self.notifySQL, [Self.notifyChannel]),
         ])
         return results[0].affectedRows
     }
 
     /// Extends the leases of jobs in flight; touches no indexed column, so it is a HOT update (see 0005).
     static let heartbeatSQL = """
-        UPDATE send_jobs SET lease_expires_at = now() + $3::int8 * interval '1 millisecond'
-        WHERE id = ANY($2::int8[]) AND state = 'running' AND lease_owner = $1
-        RETURNING id
+        UPDATE send_jobs j SET lease_expires_at = now() + $3::int8 * interval '1 millisecond'
+        FROM unnest($2::int8[], $4::int8[]) AS r(id, token)
+        WHERE j.id = r.id AND j.state = 'running' AND j.lease_owner = $1 AND j.lease_token = r.token
+        RETURNING j.id
         """
 
     /// Extends leases and returns the ids still held.
-    public func heartbeat(_ ids: [Int64], owner: String, lease: Duration, on conn: PostgresConnection) async throws
-        -> Set<Int64>
+    public func heartbeat(_ leases: [ClaimedJob.Lease], owner: String, lease: Duration, on conn: PostgresConnection)
+        async throws -> Set<Int64>
     {
-        if ids.isEmpty { return [] }
-        let rows = try await conn.query(Self.heartbeatSQL, [owner, ids, lease.milliseconds], prepared: true)
+        if leases.isEmpty { return [] }
+        let rows = try await conn.query(
+            Self.heartbeatSQL, [owner, leases.map(\.id), lease.milliseconds, leases.map(\.token)], prepared: true)
         return Set(try rows.map { try $0.decode(Int64.self, at: 0) })
     }
 

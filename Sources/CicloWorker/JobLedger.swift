@@ -2,7 +2,9 @@ import CicloQueue
 import Synchronization
 
 /// What one worker holds: jobs claimed and not yet recorded or released, which of them are running, and the
-/// outcomes waiting to be recorded. A lock, not an actor, so handler tasks update it without a hop.
+/// outcomes waiting to be recorded. A lock, not an actor, so handler tasks update it without a hop. Jobs are told
+/// apart by their claim (`ClaimedJob.Lease`), not their id alone: the same job may be claimed again by this worker
+/// (its lease lapsed and the reaper put it back) while the older claim's handler or outcome is still about.
 public final class JobLedger: Sendable {
     /// What a worker did since it started.
     public struct Counters: Sendable {
@@ -11,13 +13,13 @@ public final class JobLedger: Sendable {
     }
 
     private struct State {
-        var held: [Int64: ClaimedJob] = [:]
-        var running: Set<Int64> = []
-        var abandoned: Set<Int64> = []
+        var held: [ClaimedJob.Lease: ClaimedJob] = [:]
+        var running: Set<ClaimedJob.Lease> = []
+        var abandoned: Set<ClaimedJob.Lease> = []
         /// Cancelled at shutdown and not yet returned: a final outcome from one of these is still recorded.
-        var cancelling: Set<Int64> = []
+        var cancelling: Set<ClaimedJob.Lease> = []
         /// Cancelled at shutdown and returned without a final outcome: to be released, the attempt given back.
-        var toRelease: [Int64] = []
+        var toRelease: [ClaimedJob.Lease] = []
         var pending: [(job: ClaimedJob, outcome: JobOutcome)] = []
         /// Outcomes taken by the recorder and not yet confirmed written.
         var recording = 0
@@ -28,34 +30,36 @@ public final class JobLedger: Sendable {
     var runningCount: Int { state.withLock { $0.running.count } }
     /// Outcomes waiting to be recorded or being written now.
     var unrecordedCount: Int { state.withLock { $0.pending.count + $0.recording } }
-    var heldIDs: [Int64] { state.withLock { Array($0.held.keys) } }
+    var heldLeases: [ClaimedJob.Lease] { state.withLock { Array($0.held.keys) } }
     var counters: Counters { state.withLock { $0.counters } }
 
     func hold(_ jobs: [ClaimedJob]) {
         state.withLock { state in
-            for job in jobs { state.held[job.id] = job }
+            for job in jobs { state.held[job.lease] = job }
             state.counters.claimed += jobs.count
         }
     }
 
-    func started(_ job: ClaimedJob) { state.withLock { _ = $0.running.insert(job.id) } }
+    func started(_ job: ClaimedJob) { state.withLock { _ = $0.running.insert(job.lease) } }
 
-    /// Those of `ids` whose handler has not returned yet.
-    func stillRunning(_ ids: [Int64]) -> [Int64] { state.withLock { state in ids.filter { state.running.contains($0) } } }
+    /// The ids of those of `leases` whose handler has not returned yet.
+    func stillRunning(_ leases: [ClaimedJob.Lease]) -> [Int64] {
+        state.withLock { state in leases.filter { state.running.contains($0) }.map(\.id) }
+    }
 
     /// Records a handler's outcome for the recorder, unless the job was abandoned at shutdown meanwhile. A job
     /// cancelled at shutdown keeps a final outcome (its message went out before the cancellation took: releasing it
     /// would send it again); a failure or throttle from one is the cancellation itself, and the job is released.
     func finished(_ job: ClaimedJob, _ outcome: JobOutcome) {
         state.withLock { state in
-            state.running.remove(job.id)
-            if state.abandoned.contains(job.id) { return }
-            if state.cancelling.remove(job.id) != nil {
+            state.running.remove(job.lease)
+            if state.abandoned.contains(job.lease) { return }
+            if state.cancelling.remove(job.lease) != nil {
                 switch outcome {
                 case .sent, .suppressed, .cancelled: break
                 case .failed, .throttled:
-                    state.held[job.id] = nil
-                    state.toRelease.append(job.id)
+                    state.held[job.lease] = nil
+                    state.toRelease.append(job.lease)
                     return
                 }
             }
@@ -92,7 +96,7 @@ public final class JobLedger: Sendable {
             state.recording -= batch.count
             var lost: [Int64] = []
             for (job, outcome) in batch {
-                state.held[job.id] = nil
+                state.held[job.lease] = nil
                 guard all.contains(job.id) else {
                     lost.append(job.id)
                     continue
@@ -113,11 +117,11 @@ public final class JobLedger: Sendable {
     /// At shutdown: the jobs still running are given up, and their late outcomes ignored; returns their ids, with
     /// those that returned from cancellation without a final outcome, to be released. Jobs with an outcome (waiting
     /// or being written) stay with the recorder.
-    func abandonRunning() -> [Int64] {
+    func abandonRunning() -> [ClaimedJob.Lease] {
         state.withLock { state in
             let running = state.running
             state.abandoned.formUnion(running)
-            for id in running { state.held[id] = nil }
+            for lease in running { state.held[lease] = nil }
             defer { state.toRelease = [] }
             return state.toRelease + Array(running)
         }

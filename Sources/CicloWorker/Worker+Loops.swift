@@ -93,15 +93,15 @@ extension Worker {
         }
     }
 
-    private func releaseJobs(_ ids: [Int64], _ conn: PostgresConnection) async {
-        guard !ids.isEmpty else { return }
+    private func releaseJobs(_ leases: [ClaimedJob.Lease], _ conn: PostgresConnection) async {
+        guard !leases.isEmpty else { return }
         do {
-            let released = try await queue.release(ids, owner: configuration.workerID, on: conn)
+            let released = try await queue.release(leases, owner: configuration.workerID, on: conn)
             ledger.countReleased(released)
             logger.info("released jobs at shutdown", metadata: ["count": "\(released)"])
         } catch {
             logger.error("could not release jobs; their leases will expire and the reaper returns them",
-                         metadata: ["error": "\(error)", "count": "\(ids.count)"])
+                         metadata: ["error": "\(error)", "count": "\(leases.count)"])
         }
     }
 
@@ -157,13 +157,13 @@ extension Worker {
             do {
                 if ContinuousClock.now >= nextHeartbeat {
                     nextHeartbeat = .now + heartbeatEvery
-                    let ids = ledger.heldIDs
-                    let kept = try await queue.heartbeat(ids, owner: configuration.workerID, lease: configuration.lease,
-                                                         on: conn)
+                    let leases = ledger.heldLeases
+                    let kept = try await queue.heartbeat(
+                        leases, owner: configuration.workerID, lease: configuration.lease, on: conn)
                     // A job recorded while the heartbeat ran has left the queue, so it is not renewed without being
                     // lost; the recorder reports those whose outcome finds the lease gone. A job still running that
                     // was not renewed has certainly been taken back.
-                    let lost = ledger.stillRunning(ids.filter { !kept.contains($0) })
+                    let lost = ledger.stillRunning(leases.filter { !kept.contains($0.id) })
                     if !lost.isEmpty {
                         logger.warning("leases lost while their jobs ran; another worker may run them too",
                                        metadata: ["jobs": "\(lost)"])

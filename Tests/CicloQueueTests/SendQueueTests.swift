@@ -146,7 +146,7 @@ struct SendQueueTests {
                                               retry: RetryPolicy(), on: conn)
         #expect(intruder.all.isEmpty, "a worker that does not hold the lease changes nothing")
 
-        let kept = try await queue.heartbeat(jobs.map(\.id), owner: "w1", lease: .seconds(30), on: conn)
+        let kept = try await queue.heartbeat(jobs.map(\.lease), owner: "w1", lease: .seconds(30), on: conn)
         #expect(kept == Set(jobs.map(\.id)))
         #expect(try await queue.reap(on: conn) == (0, 0), "renewed leases are not reaped")
 
@@ -195,6 +195,40 @@ struct SendQueueTests {
         #expect(try delivered.map { try $0.decode(Int64.self, at: 0) } == [customers[0], customers[1]])
         #expect(try delivered.map { try $0.decode(String.self, at: 1) } == ["sent", "sent"])
         #expect(try delivered.map { try $0.decode(String.self, at: 2) } == ["p-\(customers[0])", "p-\(customers[1])"])
+        await conn.close()
+        await db.drop()
+    }
+
+    @Test("an outcome or heartbeat of an older claim never lands on the same worker's newer claim of the job")
+    func olderClaimsDoNotTouchNewerOnes() async throws {
+        let db = try await MigrationDatabase.migrated()
+        let conn = try await db.connect()
+        try await Seed.jobs(for: try await Seed.customers(1, on: conn), maxAttempts: 5, on: conn)
+        let first = try await queue.claim(owner: "w1", limit: 1, channels: nil, campaignID: nil, lease: .seconds(30), on: conn)
+        try #require(first.count == 1)
+        // The failure is written (the job comes due at once), but suppose its reply was lost: the worker claims the
+        // job again, then writes the same outcome a second time, and heartbeats both claims.
+        let failure = JobOutcome.failed(.transient("timeout"))
+        #expect(try await queue.record([(first[0], failure)], owner: "w1", retry: RetryPolicy(base: .zero), on: conn).retried
+                == [first[0].id])
+        try await conn.query("UPDATE send_jobs SET run_at = now() - interval '1 second'")
+        let second = try await queue.claim(owner: "w1", limit: 1, channels: nil, campaignID: nil, lease: .seconds(30), on: conn)
+        try #require(second.count == 1 && second[0].id == first[0].id)
+        #expect(second[0].leaseToken != first[0].leaseToken)
+        let stale = try await queue.record([(first[0], failure)], owner: "w1", retry: RetryPolicy(base: .zero), on: conn)
+        #expect(stale.all.isEmpty, "the older claim's outcome changes nothing")
+        let staleSent = try await queue.record([(first[0], .sent(providerMessageID: nil))], owner: "w1",
+                                               retry: RetryPolicy(), on: conn)
+        #expect(staleSent.all.isEmpty)
+        #expect(try await queue.heartbeat([first[0].lease], owner: "w1", lease: .seconds(300), on: conn).isEmpty)
+        #expect(try await queue.release([first[0].lease], owner: "w1", on: conn) == 0)
+        let row = try await conn.query("SELECT state, attempts, jsonb_array_length(errors) FROM send_jobs").single()
+        #expect(try row.decode(String.self, at: 0) == "running")
+        #expect(try row.decode(Int.self, at: 1) == 2 && row.decode(Int.self, at: 2) == 1, "one failure on record, not two")
+        // The newer claim is untouched and records normally.
+        #expect(try await queue.heartbeat([second[0].lease], owner: "w1", lease: .seconds(30), on: conn) == [second[0].id])
+        let done = try await queue.record([(second[0], .sent(providerMessageID: nil))], owner: "w1", retry: RetryPolicy(), on: conn)
+        #expect(done.finished == [second[0].id])
         await conn.close()
         await db.drop()
     }
