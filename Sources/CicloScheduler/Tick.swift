@@ -48,7 +48,10 @@ public struct Tick: Sendable {
     static let jitOffSQL = "SELECT set_config('jit', 'off', false)"
     static let advanceScheduleSQL = "UPDATE campaigns SET next_run_at = $2, last_run_at = $3 WHERE id = $1"
     static let initScheduleSQL = "UPDATE campaigns SET next_run_at = $2 WHERE id = $1 AND next_run_at IS NULL"
-    static let launchDoneSQL = "UPDATE campaigns SET last_run_at = $2 WHERE id = $1"
+    /// The launch number just enqueued, never lowered (launches only grow).
+    static let launchDoneSQL = """
+        UPDATE campaigns SET last_run_at = $2, launches_run = greatest(launches_run, $3::int4) WHERE id = $1
+        """
     static let cursorSQL = """
         INSERT INTO scheduler_cursors (campaign_id, last_event_id)
         SELECT $1, coalesce((SELECT max(id) FROM events WHERE received_at < $2), 0)
@@ -180,15 +183,14 @@ public struct Tick: Sendable {
                 return report
             }
         case .adhoc:
-            guard pass.scheduled.launches > 0, let launched = pass.scheduled.launchedAt,
-                  pass.scheduled.lastRunAt.map({ $0 < launched }) ?? true
-            else { return nil }
+            // By number, not by time: the launch was stamped by another machine's clock (0020_launch_runs.sql).
+            guard pass.scheduled.launches > pass.scheduled.launchesRun else { return nil }
             if let expiry = campaign.adhoc?.expiresAt, expiry <= pass.now { return nil }
             let statement = pass.statement(.launch(occasion: Int64(pass.scheduled.launches)))
             if !pass.isLive { return try await execute(statement, on: conn) }
             return try await conn.withTransaction { conn in
                 let report = try await execute(statement, on: conn)
-                try await conn.query(Self.launchDoneSQL, [pass.scheduled.id, pass.now])
+                try await conn.query(Self.launchDoneSQL, [pass.scheduled.id, pass.now, pass.scheduled.launches])
                 return report
             }
         }

@@ -147,6 +147,18 @@ import Testing
         let again = try CicloRun.start(["scheduler", "--once"], url: db.url)
         #expect(await again.wait(timeout: .seconds(60)) == 0)
         #expect(try await Self.count("SELECT count(*) FROM send_jobs j JOIN campaigns k ON k.id = j.campaign_id WHERE k.key = 'flash'", conn) == flash)
+        // A second launch from a machine whose clock is an hour behind the scheduler's is still enqueued, once.
+        #expect(try await Launcher().launch(key: "flash", at: Date().addingTimeInterval(-3600), on: conn) == 2)
+        for _ in 1...2 {
+            let tick = try CicloRun.start(["scheduler", "--once"], url: db.url)
+            #expect(await tick.wait(timeout: .seconds(60)) == 0, "\(tick.stderr.suffix(400))")
+        }
+        let occasions = try await conn.query("""
+            SELECT (j.payload->>'occasion')::int8, count(*)::int8 FROM send_jobs j JOIN campaigns k ON k.id = j.campaign_id
+            WHERE k.key = 'flash' GROUP BY 1 ORDER BY 1
+            """)
+        #expect(try occasions.map { try $0.decode(Int.self, at: 0) } == [1, 2])
+        #expect(try occasions.map { try $0.decode(Int.self, at: 1) } == [flash, flash], "the same audience, once more")
 
         // why: a suppressed customer in the segment, and a queued one.
         let suppressed: String = try await conn.query("""
