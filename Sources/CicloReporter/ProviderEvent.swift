@@ -11,7 +11,10 @@ import Foundation
 /// `id` (the provider's event id, for deduplication), `type`, `occurred_at` (RFC 3339) and one of `message_id` or
 /// `idempotency_key` are required; `data` is an optional object kept with the response.
 struct ProviderEvent: Sendable, Equatable {
-    static let types: Set<String> = ["delivered", "bounce_hard", "bounce_soft", "complaint", "failed"]
+    /// The kinds Ciclo acts on. `unsubscribe` is the recipient's opt-out as the provider saw it (an SMS STOP reply,
+    /// the provider's own unsubscribe or list-unsubscribe handling); it shares the one-click link's kind so the
+    /// figures count both as one.
+    static let types: Set<String> = ["delivered", "bounce_hard", "bounce_soft", "complaint", "failed", "unsubscribe"]
     static let keys: Set<String> = ["id", "type", "message_id", "idempotency_key", "occurred_at", "data"]
 
     var id: String
@@ -29,10 +32,25 @@ struct ProviderEvent: Sendable, Equatable {
         var description: String { item.map { "event \($0): \(reason)" } ?? reason }
     }
 
+    /// A well-formed event of a kind Ciclo does not know: a provider may add kinds at any time, and refusing the
+    /// batch for one would lose the bounces and complaints beside it (providers seldom retry a 4xx).
+    struct Skipped: Sendable, Equatable, Encodable {
+        /// 1-based, as in a rejection's "event N".
+        var index: Int
+        var type: String
+    }
+
+    /// A parsed body: the events to store, in order, and those skipped for their kind.
+    struct Batch: Sendable, Equatable {
+        var events: [ProviderEvent] = []
+        var skipped: [Skipped] = []
+    }
+
     static let maxEvents = 1_000
 
-    /// Parses a whole body; any bad event refuses the body, so nothing of it is stored.
-    static func parse(_ body: Data) throws(Rejection) -> [ProviderEvent] {
+    /// Parses a whole body. Any malformed event refuses the body, so nothing of it is stored, whatever its kind;
+    /// an event that is well-formed but of an unknown kind is only skipped.
+    static func parse(_ body: Data) throws(Rejection) -> Batch {
         guard let value = try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) else {
             throw Rejection(item: nil, reason: "the body is not valid JSON")
         }
@@ -44,17 +62,24 @@ struct ProviderEvent: Sendable, Equatable {
         guard items.count <= maxEvents else {
             throw Rejection(item: nil, reason: "the body holds \(items.count) events; send at most \(maxEvents)")
         }
-        var events: [ProviderEvent] = []
+        var batch = Batch()
         for (index, item) in items.enumerated() {
+            let parsed: ProviderEvent
             do {
-                events.append(try event(item))
+                parsed = try event(item)
             } catch {
                 throw Rejection(item: index + 1, reason: error.reason)
             }
+            if types.contains(parsed.type) {
+                batch.events.append(parsed)
+            } else {
+                batch.skipped.append(Skipped(index: index + 1, type: parsed.type))
+            }
         }
-        return events
+        return batch
     }
 
+    /// Checks every field whatever the type, so an unknown kind with a malformed field is still refused.
     private static func event(_ item: Any) throws(Rejection) -> ProviderEvent {
         guard let object = item as? [String: Any] else { throw Rejection(reason: "is not a JSON object") }
         if let unknown = object.keys.sorted().first(where: { !keys.contains($0) }) {
@@ -62,9 +87,6 @@ struct ProviderEvent: Sendable, Equatable {
         }
         let id = try text(object, "id")
         guard let type = try optionalText(object, "type") else { throw Rejection(reason: "type is missing") }
-        guard types.contains(type) else {
-            throw Rejection(reason: "type \"\(type.prefix(40))\" is not one of \(types.sorted().joined(separator: ", "))")
-        }
         let messageID = try optionalText(object, "message_id")
         let key = try optionalText(object, "idempotency_key")
         guard messageID != nil || key != nil else {

@@ -7,7 +7,8 @@ import Prometheus
 /// - `ciclo_reporter_requests_total{route, status}`: every request, by route template (`/o/{token}`...) and status;
 /// - `ciclo_reporter_responses_total{kind, machine}`: responses recorded, by kind, machine ones apart;
 /// - `ciclo_reporter_rejected_tokens_total{route}`: forged, edited or malformed link tokens;
-/// - `ciclo_reporter_webhooks_total{provider, result}`: provider events stored, duplicate, unmatched or refused.
+/// - `ciclo_reporter_webhooks_total{provider, result}`: provider events stored, duplicate, unmatched,
+///   skipped (an unknown kind) or refused.
 public struct ReporterMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory

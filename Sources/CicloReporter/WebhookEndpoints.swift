@@ -7,9 +7,11 @@ import Logging
 /// signed the way Ciclo signs its own webhooks (`X-Ciclo-Timestamp`, `X-Ciclo-Signature: sha256=<hex HMAC-SHA256
 /// of "<timestamp>.<body>">`) with the provider's own secret.
 ///
-/// A bad signature (401) or a bad body (400) stores nothing. Otherwise each event is stored once; an event whose
-/// send is not known (yet) is not stored and the answer is 404 naming it, so the provider retries: the events it
-/// already delivered come back as duplicates and are acknowledged without being stored again.
+/// A bad signature (401) or a malformed body (400, naming the first bad event, whatever its kind) stores nothing.
+/// Otherwise each event is stored once; a well-formed event of a kind Ciclo does not know is skipped and listed in
+/// `skipped` (its 1-based index and type) without failing the rest; an event whose send is not known (yet) is not
+/// stored and the answer is 404 naming it, so the provider retries: the events it already delivered come back as
+/// duplicates and are acknowledged without being stored again.
 struct WebhookEndpoints: Sendable {
     let configuration: ReporterConfiguration
     let pool: ConnectionPool
@@ -22,6 +24,7 @@ struct WebhookEndpoints: Sendable {
         var stored = 0
         var duplicates = 0
         var unmatched: [String] = []
+        var skipped: [ProviderEvent.Skipped] = []
         var error: String?
     }
 
@@ -46,17 +49,17 @@ struct WebhookEndpoints: Sendable {
             logger.notice("webhook refused", metadata: ["provider": "\(provider)", "why": "\(error.code)"])
             return Replies.error(.unauthorized, error.message)
         }
-        let events: [ProviderEvent]
+        let batch: ProviderEvent.Batch
         do {
-            events = try ProviderEvent.parse(body)
+            batch = try ProviderEvent.parse(body)
         } catch {
             metrics.webhook(provider: provider, result: "refused")
             return Replies.error(.badRequest, error.description)
         }
         let store = WebhookStore(softBounces: configuration.softBounces)
-        var answer = Answer()
+        var answer = Answer(skipped: batch.skipped)
         try await pool.withConnection { conn in
-            for event in events {
+            for event in batch.events {
                 switch try await store.store(event, provider: provider, on: conn) {
                 case .stored:
                     answer.stored += 1
@@ -69,6 +72,12 @@ struct WebhookEndpoints: Sendable {
         metrics.webhook(provider: provider, result: "stored", count: answer.stored)
         metrics.webhook(provider: provider, result: "duplicate", count: answer.duplicates)
         metrics.webhook(provider: provider, result: "unmatched", count: answer.unmatched.count)
+        metrics.webhook(provider: provider, result: "skipped", count: answer.skipped.count)
+        if !answer.skipped.isEmpty {
+            logger.info("webhook events of unknown kinds skipped", metadata: [
+                "provider": "\(provider)", "types": "\(Set(answer.skipped.map { $0.type.prefix(40) }).sorted())",
+            ])
+        }
         guard answer.unmatched.isEmpty else {
             answer.error = "no send matches event(s) \(answer.unmatched.joined(separator: ", ")); retry later"
             return Replies.json(.notFound, answer)

@@ -2,8 +2,9 @@ import Foundation
 import Postgres
 
 /// Stores provider events: each once (provider_events, in the same transaction as its response), tied to its send,
-/// with the suppressions a hard bounce, a complaint or too many soft bounces call for. Nothing is ever undone by a
-/// later event: responses are only added and suppressions only created, so events may arrive in any order.
+/// with the suppressions a hard bounce, a complaint, an unsubscribe or too many soft bounces call for. Nothing is
+/// ever undone by a later event: responses are only added and suppressions only created, so events may arrive in
+/// any order.
 struct WebhookStore: Sendable {
     let softBounces: SoftBouncePolicy
     let tracking = TrackingStore()
@@ -33,8 +34,12 @@ struct WebhookStore: Sendable {
         RETURNING 1
         """
 
+    /// The same upsert as the one-click unsubscribe's (TrackingStore): an existing suppression keeps its reason, and
+    /// a customer deleted since the send (deliveries keep no foreign key) suppresses nothing instead of failing the
+    /// batch on suppressions' foreign key, which the provider would retry for ever.
     static let suppressSQL = """
-        INSERT INTO suppressions (customer_id, channel, reason) VALUES ($1, $2, $3)
+        INSERT INTO suppressions (customer_id, channel, reason)
+        SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM customers WHERE id = $1)
         ON CONFLICT (customer_id, channel) DO NOTHING
         """
 
@@ -43,11 +48,13 @@ struct WebhookStore: Sendable {
     static let lockChannelSQL = "SELECT pg_advisory_xact_lock(hashtextextended('ciclo.soft_bounce:' || $1 || ':' || $2, 0))"
 
     /// Suppresses after `$3` soft bounces within `$4` seconds, counting only those after the latest delivery by the
-    /// provider's times. Served by responses_customer (customer_id, occurred_at).
+    /// provider's times (and, as suppressSQL, only for a customer that still exists). Served by responses_customer
+    /// (customer_id, occurred_at).
     static let softBounceSQL = """
         INSERT INTO suppressions (customer_id, channel, reason)
         SELECT $1, $2, 'soft_bounces'
-        WHERE (SELECT count(*) FROM responses r
+        WHERE EXISTS (SELECT 1 FROM customers WHERE id = $1)
+          AND (SELECT count(*) FROM responses r
                WHERE r.customer_id = $1 AND r.channel = $2 AND r.kind = 'bounce_soft'
                  AND r.occurred_at > now() - $4::float8 * interval '1 second'
                  AND r.occurred_at > coalesce(
@@ -78,6 +85,8 @@ struct WebhookStore: Sendable {
             switch event.type {
             case "bounce_hard": try await conn.query(Self.suppressSQL, [customer, channel, "hard_bounce"])
             case "complaint": try await conn.query(Self.suppressSQL, [customer, channel, "complaint"])
+            // The reason the one-click link records, so "why is this channel suppressed?" reads the same.
+            case "unsubscribe": try await conn.query(Self.suppressSQL, [customer, channel, "unsubscribed"])
             case "bounce_soft":
                 try await conn.query(Self.lockChannelSQL, [String(customer), channel])
                 try await conn.query(Self.softBounceSQL, [
