@@ -57,6 +57,12 @@ requests=$(awk '/requests in/ {print $1}' "$work/wrk.txt")
 bad=$(awk '/Non-2xx/ {print $NF}' "$work/wrk.txt")
 p50=$(awk '$1 == "50%" {print $2}' "$work/wrk.txt")
 p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.txt")
+# A rate is only a figure if every request was answered 2xx and stored one open: otherwise refuse to print it.
+if [ -z "$requests" ] || [ "${bad:-0}" -ne 0 ] || [ $((after - before)) -ne "$requests" ]; then
+    echo "the load did not do its work: ${requests:-no} requests, ${bad:-0} not 2xx, responses grew by $((after - before))" >&2
+    cat "$work/wrk.txt" >&2
+    exit 1
+fi
 
 # The reference: the reporter's own INSERT (TrackingStore.recordSQL with the values an open binds), straight into
 # PostgreSQL through pgbench with as many connections and the same duration.

@@ -70,6 +70,12 @@ struct ReporterBench: AsyncParsableCommand {
             let referenceSent: Int = try await admin.query(
                 "SELECT coalesce(sum(sent), 0)::int8 FROM bench_reference"
             ).scalar(Int.self)
+            // A rate is only a figure if the fold did all the work, and did it right: every raw outcome folded
+            // (the load is all due and nothing is queued, so none waits), and the same sends as the reference.
+            guard folded == raw else { throw BenchError("the fold counted \(folded) outcomes of \(raw) loaded") }
+            guard sent == referenceSent else {
+                throw BenchError("the fold counted \(sent) sent, the reference GROUP BY \(referenceSent)")
+            }
 
             note("report: ciclo report --campaign bench-3, \(reports) runs")
             var times: [Double] = []
@@ -88,10 +94,10 @@ struct ReporterBench: AsyncParsableCommand {
                 let verify = try await CicloProcess.run(
                     cicloPath, ["report", "--verify"], environment: target.toolEnvironment, timeout: .seconds(timeLimit)
                 )
-                verifyLine = (
-                    verify.status == 0 ? "match" : "MISMATCH (status \(verify.status))",
-                    String(format: "%.1f s", verify.seconds)
-                )
+                guard verify.status == 0 else {
+                    throw BenchError("ciclo report --verify failed (\(verify.status)): \(verify.stderr.suffix(800))")
+                }
+                verifyLine = ("match", String(format: "%.1f s", verify.seconds))
             }
 
             table.section(

@@ -69,8 +69,8 @@ struct StatementFigure {
                 try await send(statements(batch))
                 warmed += batch
             } while clock.now < warmupEnd && warmed < maxOperations
-            return try await measured(admin) {
-                var done = 0
+            var done = 0
+            let result = try await measured(admin) {
                 let start = clock.now
                 let deadline = start + .seconds(seconds)
                 var now = start
@@ -83,6 +83,11 @@ struct StatementFigure {
                 }
                 return Double(done) / (now - start).seconds
             }
+            // The rate counts INSERTs sent: it is only a figure if each of them stored its row.
+            guard result.rows == done else {
+                throw BenchError("the client sent \(done) INSERTs but \(Self.table) holds \(result.rows) rows")
+            }
+            return result
         }
     }
 
@@ -91,10 +96,19 @@ struct StatementFigure {
         let one = "\\set id random(1, 1000000000)\n\\set v random(1, 1000000000)\nINSERT INTO bench_stmt (id, v) VALUES (:id, :v);\n"
         let text = batch == 1 ? one : "\\startpipeline\n" + String(repeating: one, count: batch) + "\\endpipeline\n"
         let script = try tools.writeScript("insert_\(batch).sql", text)
-        return try await measured(admin) {
-            let result = try await tools.pgbench(script: script, seconds: seconds)
-            return result.tps * Double(batch)
+        var transactions: Int?
+        let result = try await measured(admin) {
+            let pgbench = try await tools.pgbench(script: script, seconds: seconds)
+            transactions = pgbench.transactions
+            return pgbench.tps * Double(batch)
         }
+        // Likewise pgbench's tps: each script run it counted must have stored its `batch` rows.
+        guard let transactions, result.rows == transactions * batch else {
+            throw BenchError(
+                "pgbench counted \(transactions.map(String.init) ?? "no") runs of \(batch) INSERTs but \(Self.table) "
+                    + "holds \(result.rows) rows")
+        }
+        return result
     }
 
     func run(into table: inout ResultTable, admin: PostgresConnection, batches: [Int]) async throws {

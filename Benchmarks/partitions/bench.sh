@@ -55,6 +55,13 @@ SQL
 t1=$(seconds)
 CICLO_SCHEMA_DIR=$here/schema CICLO_LOG_LEVEL=warning "$ciclo" migrate >/dev/null
 t2=$(seconds)
+# The rates assume the migration moved every row: refuse to print them unless each table still holds ROWS.
+for table in events deliveries responses; do
+    n=$("${psql[@]}" -t -A -c "SELECT count(*) FROM $table")
+    if [ "$n" != "$rows" ]; then
+        echo "bench-partitions: $table holds $n rows after the migration, not $rows" >&2; exit 1
+    fi
+done
 python3 - "$t0" "$t1" "$t2" "$rows" <<'PY'
 import sys
 t0, t1, t2, rows = map(float, sys.argv[1:])

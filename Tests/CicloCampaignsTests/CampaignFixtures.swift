@@ -102,14 +102,4 @@ enum CampaignFixtures {
         let prefix = text[..<text.range(of: needle)!.lowerBound]
         return prefix.filter(\.isNewline).count + 1
     }
-
-    /// Whether the real segment language is in (the stub accepted every rule): tests of its errors wait for it.
-    static let segmentLanguageIsReal: Bool = {
-        do {
-            _ = try Segment.parse(try ConfigNode.parse("no_such_field: 1", file: "probe"), catalogue: AttributeCatalogue())
-            return false
-        } catch {
-            return true
-        }
-    }()
 }

@@ -47,9 +47,11 @@ let everyFieldRule = """
 
 @Suite("segment language: reading rules")
 struct SegmentParseTests {
-    @Test("the documented example and a rule using every field parse")
+    @Test("the documented example and a rule using every field parse to what they say")
     func goodRules() throws {
-        _ = try parseSegment(
+        // Parsing without an error is not enough: each rule must read as written, shown by its canonical JSON
+        // (shorthands written out, several fields of one mapping as `all`, operators in declaration order).
+        let documented = try parseSegment(
             """
             all:
               - stage: {in: [Active, At-risk]}
@@ -61,8 +63,36 @@ struct SegmentParseTests {
               - last_seen_days: {gte: 14}
               - not: {attribute: {country: {eq: IT}}}
             """)
-        _ = try parseSegment(everyFieldRule)
-        _ = try parseSegment(#"{"any": [{"stage": "Churned"}, {"events": {"kind": "login", "count": 0}}]}"#)
+        #expect(
+            documented.json
+                == [
+                    #"{"all":[{"stage":{"in":["Active","At-risk"]}},{"persona":{"eq":"b2c-bargain-hunter"}},"#,
+                    #"{"attribute":{"tier":{"in":["gold","silver"]}}},{"product":{"any":["sportsbook","casino"]}},"#,
+                    #"{"consent":"email"},{"events":{"kind":"deposit","within_days":30,"count":{"gte":1}}},"#,
+                    #"{"last_seen_days":{"gte":14}},{"not":{"attribute":{"country":{"eq":"IT"}}}}]}"#,
+                ].joined())
+        #expect(
+            try parseSegment(everyFieldRule).json
+                == [
+                    #"{"all":[{"stage":{"in":["Active","At-risk"]}},{"persona":{"eq":"b2c-bargain-hunter"}},"#,
+                    #"{"locale":{"not_in":["en"]}},{"timezone":{"exists":true}},"#,
+                    #"{"attribute":{"tier":{"in":["gold","silver"]}}},"#,
+                    #"{"all":[{"attribute":{"score":{"gte":10,"lt":80.5}}},{"attribute":{"vip":{"eq":true}}}]},"#,
+                    #"{"all":[{"attribute":{"birthday":{"gte":"1990-01-01"}}},"#,
+                    #"{"attribute":{"tags":{"contains":["vip","beta"]}}}]},"#,
+                    #"{"product":{"any":["sportsbook","casino"],"none":["poker"]}},"#,
+                    #"{"consent":"email"},{"not":{"suppressed":"email"}},"#,
+                    #"{"events":{"kind":"deposit","within_days":30,"count":{"gte":2}}},"#,
+                    #"{"events":{"kind":["purchase","deposit"],"#,
+                    #""where":{"all":[{"category":{"eq":"casino"}},{"amount":{"gt":5}}]},"#,
+                    #""sum":{"field":"amount","gte":100}}},"#,
+                    #"{"last_seen_days":{"gte":14}},{"created_days":{"in":[0,1,2]}},"#,
+                    #"{"any":[{"not":{"attribute":{"country":{"eq":"IT"}}}},"#,
+                    #"{"attribute":{"country":{"exists":false}}}]}]}"#,
+                ].joined())
+        #expect(
+            try parseSegment(#"{"any": [{"stage": "Churned"}, {"events": {"kind": "login", "count": 0}}]}"#).json
+                == #"{"any":[{"stage":{"eq":"Churned"}},{"events":{"kind":"login","count":{"eq":0}}}]}"#)
     }
 
     @Test("shorthands mean their written-out forms, in any operator order")

@@ -122,7 +122,8 @@ extension ReliabilityTests {
                 // The connection is lost when the server restarts; the next use reconnects, so retry quietly.
                 guard let count = try? await conn.query(Self.progressSQL).scalar(Int.self) else { continue }
                 delivered = count
-                if restarts == 0 && delivered >= sends / 2 {
+                // Half-way, and only while sends remain: a restart after the last delivery tests nothing.
+                if restarts == 0 && delivered >= sends / 2 && delivered < sends {
                     let (status, output) = try Reliability.serverCommand(
                         "pg_ctl",
                         [
@@ -134,6 +135,9 @@ extension ReliabilityTests {
                 }
             }
             let elapsed = ContinuousClock.now - started
+            // Without a kill or the restart this would be a plain delivery run, passing without any chaos.
+            #expect(kills > 0, "no worker was killed in \(elapsed)")
+            #expect(restarts == 1, "PostgreSQL was not restarted while sends remained")
             for worker in workers { worker.signal(SIGTERM) }
             for worker in workers { _ = await worker.wait(timeout: .seconds(30)) }
 

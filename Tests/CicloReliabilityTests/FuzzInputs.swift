@@ -18,8 +18,7 @@ enum FuzzInputs {
         var cursor = Cursor(ints: ints, pieces: pieces)
         let rule = cursor.rule(depth: 0)
         let object: [String: Any] = ["name": "fuzz-\(ints[0])", "rule": rule]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        return json(object)
     }.eraseToAny()
 
     /// A Mustache-like source: text, tags, sections and partials with hostile names.
@@ -51,9 +50,19 @@ enum FuzzInputs {
                 ] as [String: Any]
             ],
         ]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        return json(object)
     }.eraseToAny()
+
+    /// The object as sorted-key JSON. A generator that builds something JSONSerialization refuses is a bug in the
+    /// generator: it stops the run, rather than handing the code under test an empty input that then "passes".
+    static func json(_ object: [String: Any]) -> String {
+        do {
+            return String(
+                decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        } catch {
+            fatalError("a fuzz generator built an object that is not JSON: \(error)\n\(object)")
+        }
+    }
 
     /// Reads choices off the generated material in turn.
     struct Cursor {

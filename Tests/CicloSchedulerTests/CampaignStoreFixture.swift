@@ -109,16 +109,6 @@ enum StoreFiles {
         return text.replacingOccurrences(of: old, with: new)
     }
 
-    /// Whether the real segment language is in (the stub accepted every rule): tests of its errors wait for it.
-    static let segmentLanguageIsReal: Bool = {
-        do {
-            _ = try Segment.parse(try ConfigNode.parse("no_such_field: 1", file: "probe"), catalogue: AttributeCatalogue())
-            return false
-        } catch {
-            return true
-        }
-    }()
-
     static var examples: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("examples/campaigns")

@@ -168,18 +168,22 @@ import Testing
                      AND e.outcome = 'queued' AND e.due_at >= d.due_at AND e.due_at < d.due_at + interval '1 day') > 1
             """, on: conn) == 0)
 
-        // The variant never repeats back to back in a recurring campaign.
+        // The variant never repeats back to back in a recurring campaign (IS NOT DISTINCT FROM: two NULLs repeat
+        // too), over some consecutive recurring cycles, and every queued decision names its variant.
         #expect(try await count("""
             SELECT count(*) FROM send_decisions a JOIN send_decisions b
               ON b.campaign_id = a.campaign_id AND b.customer_id = a.customer_id AND b.occasion = a.occasion + 1
             JOIN campaigns k ON k.id = a.campaign_id AND k.kind = 'recurring'
-            WHERE a.outcome = 'queued' AND b.outcome = 'queued' AND a.variant = b.variant
+            WHERE a.outcome = 'queued' AND b.outcome = 'queued' AND a.variant IS NOT DISTINCT FROM b.variant
             """, on: conn) == 0)
         #expect(try await count("""
             SELECT count(*) FROM send_decisions a JOIN send_decisions b
               ON b.campaign_id = a.campaign_id AND b.customer_id = a.customer_id AND b.occasion = a.occasion + 1
+            JOIN campaigns k ON k.id = a.campaign_id AND k.kind = 'recurring'
             WHERE a.outcome = 'queued' AND b.outcome = 'queued'
-            """, on: conn) > 0, "some customers should get consecutive cycles")
+            """, on: conn) > 0, "some customers should get consecutive cycles of a recurring campaign")
+        #expect(try await count(
+            "SELECT count(*) FROM send_decisions WHERE outcome = 'queued' AND variant IS NULL", on: conn) == 0)
 
         // Holdout is a property of customer and campaign: nobody is both sent and held out by one campaign.
         #expect(try await count("""

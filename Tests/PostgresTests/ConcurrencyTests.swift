@@ -48,14 +48,10 @@ struct ConcurrencyTests {
             }
             let start = ContinuousClock.now
             let lastOther = try await withThrowingTaskGroup(of: ContinuousClock.Instant.self) { others in
-                for i in 0..<50 {
+                for _ in 0..<50 {
                     others.addTask {
-                        var accumulator = 0
-                        for j in 0..<200 {
-                            accumulator &+= i &* j
-                            await Task.yield()
-                        }
-                        #expect(accumulator == i * 19_900)
+                        // Only needs a pool thread again and again; what it computes is not under test.
+                        for _ in 0..<200 { await Task.yield() }
                         return .now
                     }
                 }
