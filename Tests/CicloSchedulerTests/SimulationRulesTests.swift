@@ -85,7 +85,21 @@ import Testing
 
     @Test func sixtyDaysHoldEveryRule() async throws {
         let (db, conn) = try await Self.setUp()
-        defer { Task { await db.drop() } }
+        // Dropped by an awaited call, not a detached task in a defer: `make test` runs this suite alone, and its
+        // process could exit while the detached drop was connecting (libpq's Kerberos code then aborted on a mutex
+        // torn down at exit, after the test had passed).
+        do {
+            try await Self.simulateAndCheck(on: conn)
+        } catch {
+            await conn.close()
+            await db.drop()
+            throw error
+        }
+        await conn.close()
+        await db.drop()
+    }
+
+    static func simulateAndCheck(on conn: PostgresConnection) async throws {
         let simulator = Simulator(logger: Logger(label: "test"))
         let holdouts = HoldoutSets()
         let rows = try await simulator.run(from: Self.start, days: Self.days, step: .seconds(7200), on: conn, inspect: { conn in
@@ -106,7 +120,6 @@ import Testing
         let fullRunSameCustomers = Set(sets[0].map { $0.split(separator: "/").prefix(2).joined(separator: "/") })
         #expect(!firstWeekCustomers.isEmpty)
         #expect(firstWeekCustomers.isSubset(of: fullRunSameCustomers))
-        await conn.close()
     }
 
     actor HoldoutSets {
