@@ -24,8 +24,15 @@ func sortedPolicy(_ configuration: LifecycleConfiguration) -> LifecycleConfigura
 func withMigratedDatabase(_ body: (MigrationDatabase, PostgresConnection) async throws -> Void) async throws {
     let db = try await MigrationDatabase.migrated()
     let conn = try await db.connect()
+    try await closing(db, conn) { try await body(db, conn) }
+}
+
+/// Runs `body`, then closes `conn` and drops `db` whatever happens, with awaited calls: a drop left to a detached
+/// task may still be connecting when a test process exits (libpq's Kerberos code then aborts on a mutex torn down
+/// at exit, after the tests passed).
+func closing(_ db: MigrationDatabase, _ conn: PostgresConnection, _ body: () async throws -> Void) async throws {
     do {
-        try await body(db, conn)
+        try await body()
     } catch {
         await conn.close()
         await db.drop()

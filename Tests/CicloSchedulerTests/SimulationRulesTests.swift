@@ -85,18 +85,8 @@ import Testing
 
     @Test func sixtyDaysHoldEveryRule() async throws {
         let (db, conn) = try await Self.setUp()
-        // Dropped by an awaited call, not a detached task in a defer: `make test` runs this suite alone, and its
-        // process could exit while the detached drop was connecting (libpq's Kerberos code then aborted on a mutex
-        // torn down at exit, after the test had passed).
-        do {
-            try await Self.simulateAndCheck(on: conn)
-        } catch {
-            await conn.close()
-            await db.drop()
-            throw error
-        }
-        await conn.close()
-        await db.drop()
+        // `closing`, not a detached drop in a defer: `make test` runs this suite alone in its process.
+        try await closing(db, conn) { try await Self.simulateAndCheck(on: conn) }
     }
 
     static func simulateAndCheck(on conn: PostgresConnection) async throws {
