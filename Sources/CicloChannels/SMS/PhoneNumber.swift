@@ -21,8 +21,9 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
 
     /// The number itself when it is already what `normalise` makes of it: "+" and 8 to 15 ASCII digits, the first
     /// not 0, with nothing to remove (no leading 0 after a country code whose trunk prefix is 0) and a national
-    /// number its country's plan accepts. Stored numbers are in this form (the importer normalises them), and
-    /// reading them character by character cost a fifth of rendering an SMS. Nil for anything else.
+    /// number its country's plan accepts. Stored numbers are mostly in this form (the importer stores what the file
+    /// gives; it does not normalise them), and reading them character by character cost a fifth of rendering an SMS.
+    /// Nil for anything else, which `normalise` then handles.
     static func alreadyE164(_ raw: String) -> String? {
         var raw = raw
         let plain = raw.withUTF8 { bytes in
