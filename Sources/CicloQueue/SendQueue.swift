@@ -187,26 +187,26 @@ public struct SendQueue: Sendable {
         var throttled: (ids: [Int64], errors: [String], delays: [Int64], tokens: [Int64]) = ([], [], [], [])
         for (job, outcome) in outcomes {
             switch outcome {
-            case .sent, .suppressed, .cancelled: finished.tokens.append(job.leaseToken)
-            case .failed: failed.tokens.append(job.leaseToken)
-            case .throttled: throttled.tokens.append(job.leaseToken)
-            }
-            switch outcome {
             case .sent(let providerID):
-                finished.ids.append(job.id); finished.outcomes.append("sent")
+                finished.ids.append(job.id); finished.tokens.append(job.leaseToken)
+                finished.outcomes.append("sent")
                 finished.reasons.append(nil); finished.providerIDs.append(providerID.map(Self.storable))
             case .suppressed(let reason):
-                finished.ids.append(job.id); finished.outcomes.append("suppressed")
+                finished.ids.append(job.id); finished.tokens.append(job.leaseToken)
+                finished.outcomes.append("suppressed")
                 finished.reasons.append(Self.storable(reason)); finished.providerIDs.append(nil)
             case .cancelled(let reason):
-                finished.ids.append(job.id); finished.outcomes.append("cancelled")
+                finished.ids.append(job.id); finished.tokens.append(job.leaseToken)
+                finished.outcomes.append("cancelled")
                 finished.reasons.append(Self.storable(reason)); finished.providerIDs.append(nil)
             case .failed(let failure):
-                failed.ids.append(job.id); failed.errors.append(Self.storable(failure.message))
+                failed.ids.append(job.id); failed.tokens.append(job.leaseToken)
+                failed.errors.append(Self.storable(failure.message))
                 failed.permanent.append(failure.permanent)
                 failed.delays.append(retry.delay(afterAttempt: job.attempt, retryAfter: failure.retryAfter).milliseconds)
             case .throttled(let message, let retryAfter):
-                throttled.ids.append(job.id); throttled.errors.append(Self.storable("throttled: \(message)"))
+                throttled.ids.append(job.id); throttled.tokens.append(job.leaseToken)
+                throttled.errors.append(Self.storable("throttled: \(message)"))
                 throttled.delays.append(Self.throttleDelay(retryAfter))
             }
         }

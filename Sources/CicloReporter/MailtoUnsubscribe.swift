@@ -61,9 +61,9 @@ public struct MailtoUnsubscribe: Sendable {
         }
     }
 
-    /// Suppresses the token's customer on its channel and records the send's unsubscribe, as the one-click link does.
-    public func apply(message: [UInt8], on conn: PostgresConnection) async throws -> Outcome {
-        let claims = try claims(inMessage: message)
+    /// Suppresses the customer of verified claims (`claims(inMessage:)`) on their channel and records the send's
+    /// unsubscribe, as the one-click link does.
+    public func apply(_ claims: SignedToken.Claims, on conn: PostgresConnection) async throws -> Outcome {
         let recorded = try await TrackingStore().unsubscribe(claims, method: "mailto", on: conn)
         return Outcome(customer: claims.customer, channel: claims.channel, recorded: recorded)
     }

@@ -11,9 +11,8 @@ public struct ScheduledCampaign: Sendable {
     public var nextRunAt: Date?
     public var lastRunAt: Date?
     public var launches: Int
-    public var launchedAt: Date?
     /// The launch number the scheduler last enqueued (0020_launch_runs.sql).
-    public var launchesRun: Int = 0
+    public var launchesRun: Int
     /// The objective stage's position in its lifecycle model; earlier stages win ties for the last cap slot.
     public var stagePosition: Int
 
@@ -35,7 +34,7 @@ public struct ScheduledCampaign: Sendable {
     /// Active campaigns, with the position of their objective stage when the lifecycle tables know it.
     static let activeSQL = """
         SELECT k.id, k.key, coalesce(k.salt, k.key), k.definition::text, k.created_at, k.next_run_at, k.last_run_at, k.launches,
-               k.launched_at, k.launches_run
+               k.launches_run
         FROM campaigns k
         WHERE k.status = 'active'
         ORDER BY k.key
@@ -75,7 +74,7 @@ public struct ScheduledCampaign: Sendable {
             campaigns.append(ScheduledCampaign(
                 id: try row.decode(at: 0), salt: try row.decode(at: 2), campaign: campaign,
                 createdAt: try row.decode(at: 4), nextRunAt: try row.decode(at: 5), lastRunAt: try row.decode(at: 6),
-                launches: try row.decode(at: 7), launchedAt: try row.decode(at: 8), launchesRun: try row.decode(at: 9),
+                launches: try row.decode(at: 7), launchesRun: try row.decode(at: 8),
                 stagePosition: campaign.stage.flatMap { positions[$0] } ?? Int.max))
         }
         campaigns.sort(by: competitionOrder)

@@ -114,7 +114,7 @@ public final class JobLedger: Sendable {
         }
     }
 
-    /// At shutdown: the jobs still running are given up, and their late outcomes ignored; returns their ids, with
+    /// At shutdown: the jobs still running are given up, and their late outcomes ignored; returns their leases, with
     /// those that returned from cancellation without a final outcome, to be released. Jobs with an outcome (waiting
     /// or being written) stay with the recorder.
     func abandonRunning() -> [ClaimedJob.Lease] {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CicloChannels
 import CicloReporter
 import Foundation
 import Logging
@@ -30,9 +31,10 @@ struct UnsubscribeMailCommand: AsyncParsableCommand {
             let logger = Logger(label: "ciclo.unsubscribe-mail")
             let unsubscribe = MailtoUnsubscribe(tokenSecret: try environment.tokenSecret())
             let message = try read()
+            let claims: SignedToken.Claims
             do {
                 // Checked before connecting: a message that is not a request never waits on the database.
-                _ = try unsubscribe.claims(inMessage: message)
+                claims = try unsubscribe.claims(inMessage: message)
             } catch let problem as MailtoUnsubscribe.Problem {
                 throw UserError(description: "Not an unsubscribe request: \(problem.description).", exitCode: 65)
             }
@@ -43,7 +45,7 @@ struct UnsubscribeMailCommand: AsyncParsableCommand {
             } catch let error as PostgresError where error.code == .connectionFailed {
                 throw UserError(description: "\(error.description) (the request is kept for a later try)", exitCode: 75)
             }
-            let outcome = try await unsubscribe.apply(message: message, on: conn)
+            let outcome = try await unsubscribe.apply(claims, on: conn)
             await conn.close()
             logger.info("unsubscribed by email", metadata: [
                 "customer": "\(outcome.customer)", "channel": "\(outcome.channel)", "recorded": "\(outcome.recorded)",
